@@ -1,0 +1,140 @@
+#include "base/fs.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <vector>
+
+namespace ocipod {
+
+Result<UniqueFd> open_dir(int dirfd, const std::string& path, bool create, mode_t mode) {
+    if (create && mkdirat(dirfd, path.c_str(), mode) < 0 && errno != EEXIST)
+        return errno_error("creating directory '%s'", path.c_str());
+    int fd = openat(dirfd, path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return errno_error("opening directory '%s'", path.c_str());
+    return UniqueFd(fd);
+}
+
+Result<UniqueFd> make_dirs(int dirfd, const std::string& relpath, mode_t mode) {
+    UniqueFd cur;
+    int at = dirfd;
+    for (const std::string& part : split(relpath, '/')) {
+        if (part.empty() || part == ".") continue;
+        if (part == "..") return make_error(EINVAL, "refusing '..' in '%s'", relpath.c_str());
+        UniqueFd next = TRY(open_dir(at, part, true, mode));
+        cur = std::move(next);
+        at = cur.get();
+    }
+    if (!cur) {
+        int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0) return errno_error("duplicating directory fd");
+        cur.reset(fd);
+    }
+    return cur;
+}
+
+Result<std::string> read_fd_capped(int fd, size_t cap) {
+    std::string out;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno_error("reading");
+        }
+        if (n == 0) return out;
+        if (out.size() + static_cast<size_t>(n) > cap)
+            return make_error(EFBIG, "larger than the limit of %zu bytes", cap);
+        out.append(buf, static_cast<size_t>(n));
+    }
+}
+
+Result<std::string> read_file_capped(int dirfd, const std::string& path, size_t cap) {
+    int fd = openat(dirfd, path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return errno_error("opening '%s'", path.c_str());
+    UniqueFd owner(fd);
+    struct stat st;
+    if (fstat(fd, &st) < 0) return errno_error("stat '%s'", path.c_str());
+    if (!S_ISREG(st.st_mode)) return make_error(EINVAL, "'%s' is not a regular file", path.c_str());
+    return read_fd_capped(fd, cap).wrap(strf("reading '%s'", path.c_str()));
+}
+
+Status write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        ssize_t n = write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno_error("writing");
+        }
+        data.remove_prefix(static_cast<size_t>(n));
+    }
+    return {};
+}
+
+Status fsync_fd(int fd, const char* what) {
+    if (fsync(fd) < 0) return errno_error("fsync of %s", what);
+    return {};
+}
+
+std::string temp_name(std::string_view prefix) {
+    static std::atomic<unsigned> counter{0};
+    return strf(".tmp-%.*s-%d-%u", static_cast<int>(prefix.size()), prefix.data(),
+                static_cast<int>(getpid()), counter.fetch_add(1));
+}
+
+Status write_file_atomic(int dirfd, const std::string& name, std::string_view data, mode_t mode) {
+    std::string tmp = temp_name(name);
+    int fd = openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) return errno_error("creating '%s'", tmp.c_str());
+    UniqueFd owner(fd);
+    Status st = write_all(fd, data);
+    if (st) st = fsync_fd(fd, tmp.c_str());
+    if (st && renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) < 0)
+        st = errno_error("renaming '%s' to '%s'", tmp.c_str(), name.c_str());
+    if (!st) {
+        unlinkat(dirfd, tmp.c_str(), 0);
+        return std::move(st).wrap(strf("writing '%s'", name.c_str()));
+    }
+    return fsync_fd(dirfd, "directory");
+}
+
+Status rename_noreplace(int olddirfd, const std::string& oldname, int newdirfd,
+                        const std::string& newname) {
+    if (renameat2(olddirfd, oldname.c_str(), newdirfd, newname.c_str(), RENAME_NOREPLACE) < 0)
+        return errno_error("renaming '%s' to '%s'", oldname.c_str(), newname.c_str());
+    return {};
+}
+
+Status remove_tree(int dirfd, const std::string& name) {
+    if (unlinkat(dirfd, name.c_str(), 0) == 0 || errno == ENOENT) return {};
+    if (errno != EISDIR && errno != EPERM)
+        return errno_error("removing '%s'", name.c_str());
+    int fd = openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return errno_error("opening '%s'", name.c_str());
+    DIR* dir = fdopendir(fd);
+    if (!dir) {
+        close(fd);
+        return errno_error("reading '%s'", name.c_str());
+    }
+    std::vector<std::string> children;
+    while (struct dirent* de = readdir(dir)) {
+        std::string child = de->d_name;
+        if (child != "." && child != "..") children.push_back(std::move(child));
+    }
+    Status st;
+    for (const std::string& child : children) {
+        st = remove_tree(::dirfd(dir), child);
+        if (!st) break;
+    }
+    closedir(dir);
+    if (!st) return st;
+    if (unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT)
+        return errno_error("removing '%s'", name.c_str());
+    return {};
+}
+
+}  // namespace ocipod

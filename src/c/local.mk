@@ -1,0 +1,3 @@
+liboci_pod_la_SOURCES += \
+	src/c/hash.cpp src/c/hash.hpp \
+	src/c/json.cpp src/c/json.hpp

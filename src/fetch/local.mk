@@ -1,0 +1,1 @@
+liboci_pod_la_SOURCES +=

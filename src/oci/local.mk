@@ -1,0 +1,7 @@
+liboci_pod_la_SOURCES += \
+	src/oci/descriptor.cpp src/oci/descriptor.hpp \
+	src/oci/digest.cpp src/oci/digest.hpp \
+	src/oci/media_types.cpp src/oci/media_types.hpp \
+	src/oci/manifest.hpp \
+	src/oci/platform.hpp \
+	src/oci/reference.hpp

@@ -1,0 +1,2 @@
+liboci_pod_la_SOURCES += \
+	src/store/store.hpp
