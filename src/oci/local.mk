@@ -5,3 +5,4 @@ liboci_pod_la_SOURCES += \
 	src/oci/manifest.hpp \
 	src/oci/platform.hpp \
 	src/oci/reference.hpp
+tests_unit_unit_tests_SOURCES += tests/unit/digest_test.cpp
