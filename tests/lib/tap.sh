@@ -7,6 +7,7 @@
 #   tap_skip "description" "reason"
 #   tap_skip_all "reason"                 whole script skipped (plan 1..0)
 #   tap_done                              prints the plan; exit status is decided by the driver
+#   at_exit "command"                     run at exit, last registered first (stop servers by pid)
 #
 # Environment provided to every test (set by the Makefile's AM_TESTS_ENVIRONMENT or run-tests):
 #   OCI_POD, OCI_POD_FETCH   the built binaries
@@ -69,10 +70,21 @@ need_command() {
 : "${srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${OCI_POD:=oci-pod}"
 : "${OCI_POD_FETCH:=oci-pod-fetch}"
+tap_exit_cmds=""
+at_exit() {
+    tap_exit_cmds="$1
+$tap_exit_cmds"
+}
+tap_run_exit_cmds() {
+    local cmd
+    while IFS= read -r cmd; do
+        [ -n "$cmd" ] && eval "$cmd" >/dev/null 2>&1
+    done <<<"$tap_exit_cmds"
+}
+trap tap_run_exit_cmds EXIT
+
 if [ -z "${TEST_TMP:-}" ]; then
     TEST_TMP=$(mktemp -d /var/tmp/oci-pod-test.XXXXXX)
-    if [ "${KEEP_TMP:-0}" != 1 ]; then
-        trap 'rm -rf "$TEST_TMP"' EXIT
-    fi
+    [ "${KEEP_TMP:-0}" = 1 ] || at_exit "rm -rf '$TEST_TMP'"
 fi
 export TEST_TMP OCI_POD OCI_POD_FETCH srcdir
