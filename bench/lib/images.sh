@@ -85,12 +85,16 @@ bench_image_layout() {
         return
     fi
     echo "bench: building image '$name' into $out" >&2
-    rm -rf "$out" "$info" "$tmp"
-    mkdir -p "$tmp/rootfs"
+    # An interrupted debootstrap may leave proc/sys mounted in its tree.
+    local m
+    awk -v t="$tmp/" 'index($2, t) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
+        umount -l "$m" || true
+    done
+    rm -rf --one-file-system "$out" "$info" "$tmp"
     local args=()
     case $name in
     tiny) args=(--rootfs "$tmp/rootfs") ;;
-    # Five layers of roughly 5-15 MB compressed each; the first ("rest") holds etc, var,
+    # Five layers of roughly 4-15 MB compressed each; the first ("rest") holds etc, var,
     # usr/sbin, the rest of usr/lib and all parents of the later layers' paths.
     debian) args=(--rootfs "$tmp/rootfs" --split usr/lib/x86_64-linux-gnu
         --split usr/share/locale --split usr/share --split usr/bin) ;;
@@ -100,6 +104,7 @@ bench_image_layout() {
         return 1
         ;;
     esac
+    mkdir -p "$tmp/rootfs"
     if [ "$name" != smallfiles ]; then
         bench_build_rootfs "$name" "$tmp/rootfs" || return 1
     fi
