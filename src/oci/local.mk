@@ -1,8 +1,11 @@
 liboci_pod_la_SOURCES += \
 	src/oci/descriptor.cpp src/oci/descriptor.hpp \
 	src/oci/digest.cpp src/oci/digest.hpp \
-	src/oci/media_types.cpp src/oci/media_types.hpp \
 	src/oci/manifest.hpp \
-	src/oci/platform.hpp \
-	src/oci/reference.hpp
-tests_unit_unit_tests_SOURCES += tests/unit/digest_test.cpp
+	src/oci/media_types.cpp src/oci/media_types.hpp \
+	src/oci/platform.cpp src/oci/platform.hpp \
+	src/oci/reference.cpp src/oci/reference.hpp
+tests_unit_unit_tests_SOURCES += \
+	tests/unit/digest_test.cpp \
+	tests/unit/platform_test.cpp \
+	tests/unit/reference_test.cpp
