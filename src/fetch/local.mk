@@ -6,3 +6,7 @@ liboci_pod_la_SOURCES += \
 	src/fetch/puller.hpp \
 	src/fetch/registries_conf.hpp \
 	src/fetch/registry.hpp
+liboci_pod_la_SOURCES += \
+	src/fetch/config_files.cpp src/fetch/config_files.hpp \
+	src/fetch/toml.cpp src/fetch/toml.hpp
+tests_unit_unit_tests_SOURCES += tests/unit/toml_test.cpp
