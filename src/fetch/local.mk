@@ -10,3 +10,7 @@ liboci_pod_la_SOURCES += \
 	src/fetch/config_files.cpp src/fetch/config_files.hpp \
 	src/fetch/toml.cpp src/fetch/toml.hpp
 tests_unit_unit_tests_SOURCES += tests/unit/toml_test.cpp
+liboci_pod_la_SOURCES += \
+	src/fetch/endpoint.cpp \
+	src/fetch/registries_conf.cpp
+tests_unit_unit_tests_SOURCES += tests/unit/conf_fixture.hpp tests/unit/registries_conf_test.cpp
