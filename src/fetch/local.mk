@@ -14,3 +14,7 @@ liboci_pod_la_SOURCES += \
 	src/fetch/endpoint.cpp \
 	src/fetch/registries_conf.cpp
 tests_unit_unit_tests_SOURCES += tests/unit/conf_fixture.hpp tests/unit/registries_conf_test.cpp
+liboci_pod_la_SOURCES += \
+	src/fetch/credential_helper.cpp src/fetch/credential_helper.hpp \
+	src/fetch/credentials.cpp
+tests_unit_unit_tests_SOURCES += tests/unit/credentials_test.cpp
