@@ -18,3 +18,5 @@ liboci_pod_la_SOURCES += \
 	src/fetch/credential_helper.cpp src/fetch/credential_helper.hpp \
 	src/fetch/credentials.cpp
 tests_unit_unit_tests_SOURCES += tests/unit/credentials_test.cpp
+liboci_pod_la_SOURCES += src/fetch/certs.cpp
+tests_unit_unit_tests_SOURCES += tests/unit/certs_test.cpp
