@@ -1,0 +1,102 @@
+#!/bin/bash
+# oci-pod in one command, on a fresh Debian 12 machine, as root, without the internet:
+#
+#   1. installs the build and demo dependencies from Debian (skipped when all are there)
+#   2. builds oci-pod in ./build
+#   3. builds a busybox image from Debian's busybox-static package (no image is downloaded)
+#   4. starts Debian's docker-registry on a free 127.0.0.1 port and pushes the image with skopeo
+#   5. runs `oci-pod pull` and `oci-pod images` against it, then `oci-pod store verify`
+#   6. stops the registry; the store stays in /var/tmp/oci-pod-demo for you to look at
+#
+# Environment: OCI_POD_BUILD_DIR (default ./build), OCI_POD_DEMO_ROOT (the demo's store root).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")" && pwd)
+build=${OCI_POD_BUILD_DIR:-$top/build}
+root=${OCI_POD_DEMO_ROOT:-/var/tmp/oci-pod-demo/root}
+packages=(
+    g++ make autoconf automake libtool pkg-config
+    libsystemd-dev libcurl4-gnutls-dev libjansson-dev libgnutls28-dev libarchive-dev cpputest
+    docker-registry skopeo busybox-static python3 curl ca-certificates
+)
+
+step() { printf '\n==> %s\n' "$*"; }
+show() {
+    printf '$ %s\n' "$*"
+    "$@"
+}
+
+step "Checking packages"
+missing=()
+for p in "${packages[@]}"; do
+    [ "$(dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "demo.sh: run as root to install: ${missing[*]}" >&2
+        exit 1
+    fi
+    echo "installing: ${missing[*]}"
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}"
+else
+    echo "all present"
+fi
+
+step "Building oci-pod in $build"
+cd "$top"
+[ -x configure ] || autoreconf -fi
+mkdir -p "$build"
+cd "$build"
+[ -f Makefile ] || "$top/configure" -q --enable-werror
+make -s -j"$(nproc)"
+OCI_POD=$build/oci-pod
+
+# The test suite's helpers start the registry and build the image; they clean up at exit.
+srcdir=$top
+TEST_TMP=$(mktemp -d /var/tmp/oci-pod-demo-run.XXXXXX)
+cleanup_cmds="rm -rf '$TEST_TMP'"
+at_exit() { cleanup_cmds="$1
+$cleanup_cmds"; }
+cleanup() {
+    local cmd
+    while IFS= read -r cmd; do
+        [ -n "$cmd" ] && eval "$cmd" >/dev/null 2>&1
+    done <<<"$cleanup_cmds"
+    echo "(registry stopped)"
+}
+trap cleanup EXIT
+export TEST_TMP srcdir
+# shellcheck source=tests/lib/registry.sh
+. "$top/tests/lib/registry.sh"
+# shellcheck source=tests/lib/images.sh
+. "$top/tests/lib/images.sh"
+
+step "Building the busybox image from Debian's busybox-static"
+images_build
+echo "OCI layout: $(images_layout busybox) ($(images_digest busybox))"
+
+step "Starting docker-registry"
+registry_start
+echo "listening on $REGISTRY_URL (pid $REGISTRY_PID, log $REGISTRY_LOG)"
+images_push busybox latest "$REGISTRY_PORT"
+echo "pushed $REGISTRY_HOST/busybox:latest"
+
+step "Pulling it with oci-pod (store: $root)"
+mkdir -p "$(dirname "$root")"
+show "$OCI_POD" --root "$root" pull --tls-verify=false "$REGISTRY_HOST/busybox:latest"
+
+step "Listing the store"
+show "$OCI_POD" --root "$root" images
+show "$OCI_POD" --root "$root" store verify
+
+step "The store is a plain OCI layout"
+show skopeo inspect --format '{{.Digest}} {{.Architecture}} {{len .Layers}} layer(s)' \
+    "oci:$root/store:$REGISTRY_HOST/busybox:latest"
+
+cat <<EOF
+
+Done. Try:
+  $OCI_POD --root $root inspect $REGISTRY_HOST/busybox:latest
+  $OCI_POD --root $root rmi $REGISTRY_HOST/busybox:latest
+EOF
