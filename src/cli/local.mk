@@ -1,3 +1,15 @@
+# The oci-pod command and the oci-pod-fetch helper. Their code is in the library (so the unit
+# tests reach it); each main.cpp only calls cli_main.
+liboci_pod_la_SOURCES += \
+	src/cli/notify.cpp src/cli/notify.hpp \
+	src/cli/progress_display.cpp src/cli/progress_display.hpp \
+	src/cli/table.cpp src/cli/table.hpp \
+	src/cli/time_text.cpp src/cli/time_text.hpp
+
 bin_PROGRAMS += oci-pod
 oci_pod_SOURCES = src/cli/main.cpp
 oci_pod_LDADD = liboci-pod.la $(DEPS_LIBS)
+
+tests_unit_unit_tests_SOURCES += \
+	tests/unit/progress_display_test.cpp \
+	tests/unit/table_test.cpp
