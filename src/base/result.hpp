@@ -54,7 +54,9 @@ public:
     const Error& error() const& { return std::get<1>(v_); }
     Error&& error() && { return std::get<1>(std::move(v_)); }
 
-    Result&& wrap(std::string_view context) && {
+    // By value: TRY(f().wrap("x")) binds the result to a reference, and a Result&& into the
+    // temporary returned by f() would dangle once that full expression ends.
+    Result wrap(std::string_view context) && {
         if (!ok()) std::get<1>(v_) = std::move(std::get<1>(v_)).wrap(context);
         return std::move(*this);
     }
@@ -75,7 +77,7 @@ public:
     const Error& error() const& { return err_; }
     Error&& error() && { return std::move(err_); }
 
-    Result&& wrap(std::string_view context) && {
+    Result wrap(std::string_view context) && {
         if (failed_) err_ = std::move(err_).wrap(context);
         return std::move(*this);
     }
