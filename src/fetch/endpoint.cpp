@@ -109,15 +109,16 @@ Result<std::vector<Endpoint>> RegistriesConf::endpoints_for(const Reference& ref
     }
     if (best->blocked)
         return make_error(EACCES,
-                          "registry '%s' is blocked in registries.conf ([[registry]] "
-                          "prefix '%s')",
-                          name.c_str(), best->prefix.c_str());
+                          "registry '%s' is blocked by %s ([[registry]] prefix '%s')",
+                          name.c_str(),
+                          best->source.empty() ? "registries.conf" : best->source.c_str(),
+                          best->prefix.c_str());
 
     // What follows the matched part ("" or "/rest") is appended to mirrors and the location.
     const std::string rest = name.substr(best_match.length);
     bool by_digest = ref.digest.has_value();
     for (const RegistryMirror& m : best->mirrors) {
-        if (m.digest_only && !by_digest) continue;
+        if ((m.digest_only && !by_digest) || (m.tag_only && by_digest)) continue;
         out.push_back(TRY(make(m.location + rest, m.insecure, true)));
     }
     // A wildcard entry without a location does not rewrite (containers-registries.conf(5)).

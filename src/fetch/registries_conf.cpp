@@ -16,9 +16,8 @@
 // - "*.example.com" matches any registry host ending in ".example.com" (any port); the matched
 //   part is the whole registry (host:port). An exact prefix beats a wildcard of equal match
 //   length, and a longer wildcard beats a shorter one. With no location, no rewrite happens.
-// - pull-from-mirror: "all" and "digest-only" work; "tag-only" is refused because RegistryMirror
-//   has no way to express it, and silently using such a mirror for digests (or dropping it)
-//   would not be what the file asked for. mirror-by-digest-only = true makes every mirror of
+// - pull-from-mirror: "all", "digest-only" and "tag-only" (a tag-only mirror is skipped for
+//   references by digest). mirror-by-digest-only = true makes every mirror of
 //   the entry digest-only; combined with a per-mirror pull-from-mirror it is refused, as the man
 //   page says.
 // - short-name-mode is validated and otherwise ignored (we behave as "permissive"). [aliases]
@@ -121,16 +120,13 @@ public:
             } else if (mem.key == "pull-from-mirror") {
                 TRY(expect(mem, TomlType::string, where));
                 const std::string& v = mem.value.string;
-                if (v == "tag-only")
-                    return toml_error(file_, mem.value.line,
-                                      "pull-from-mirror = 'tag-only' is not "
-                                      "supported (use 'all' or 'digest-only')");
-                if (v != "" && v != "all" && v != "digest-only")
+                if (v != "" && v != "all" && v != "digest-only" && v != "tag-only")
                     return toml_error(file_, mem.value.line,
                                       "pull-from-mirror = '%s' is not one "
                                       "of 'all', 'digest-only', 'tag-only'",
                                       printable(v).c_str());
                 m.digest_only = v == "digest-only";
+                m.tag_only = v == "tag-only";
                 has_pull_from_mirror = has_pull_from_mirror || !v.empty();
             } else {
                 return unknown(mem, where);
@@ -144,6 +140,7 @@ public:
     Result<RegistryEntry> registry(const TomlValue& t) const {
         const char* where = " in [[registry]]";
         RegistryEntry e;
+        e.source = strf("%.*s:%d", static_cast<int>(file_.size()), file_.data(), t.line);
         bool have_prefix = false, by_digest_only = false, per_mirror_policy = false;
         int by_digest_line = 0;
         for (const TomlMember& mem : t.members) {

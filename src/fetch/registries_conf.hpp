@@ -6,7 +6,7 @@
 //
 // Supported keys: unqualified-search-registries, short-name-mode (parsed, only "permissive"
 // behaviour), [[registry]] prefix/location/insecure/blocked, [[registry.mirror]]
-// location/insecure/pull-from-mirror ("all" and "digest-only"). Unknown keys are refused,
+// location/insecure/pull-from-mirror ("all", "digest-only", "tag-only"). Unknown keys are refused,
 // so a typo is never silently ignored.
 #pragma once
 
@@ -24,6 +24,7 @@ struct RegistryMirror {
     std::string location;
     bool insecure = false;
     bool digest_only = false;  // pull-from-mirror = "digest-only"
+    bool tag_only = false;     // pull-from-mirror = "tag-only"
 };
 
 struct RegistryEntry {
@@ -32,6 +33,7 @@ struct RegistryEntry {
     bool insecure = false;
     bool blocked = false;
     std::vector<RegistryMirror> mirrors;
+    std::string source;  // "FILE:LINE" of the [[registry]] table, for messages
 };
 
 class RegistriesConf {

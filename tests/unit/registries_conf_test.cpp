@@ -182,6 +182,28 @@ TEST(RegistriesConf, MirrorsComeFirstInOrderAndDigestOnlyNeedsADigest) {
     CHECK(conf.registries()[0].mirrors[1].digest_only);
 }
 
+TEST(RegistriesConf, TagOnlyMirrorsAreSkippedForDigests) {
+    RegistriesConf conf = conf_of(
+        "[[registry]]\nprefix = \"quay.io\"\n"
+        "[[registry.mirror]]\nlocation = \"m.example.net\"\npull-from-mirror = \"tag-only\"\n");
+    STRCMP_EQUAL("m.example.net/a[m] quay.io/a",
+                 describe(endpoints(conf, ref("quay.io", "a"))).c_str());
+    STRCMP_EQUAL("quay.io/a", describe(endpoints(conf, ref("quay.io", "a", true))).c_str());
+    CHECK(conf.registries()[0].mirrors[0].tag_only);
+}
+
+TEST(RegistriesConf, BlockedErrorNamesTheFileAndLine) {
+    RegistriesConf conf;
+    CHECK(conf.merge("\n[[registry]]\nprefix = \"docker.io/evil\"\nblocked = true\n",
+                     "/etc/containers/registries.conf.d/50-block.conf")
+              .ok());
+    auto r = conf.endpoints_for(ref("docker.io", "evil/app"), 1);
+    CHECK(!r.ok());
+    CHECK_TEXT(r.error().message.find("/etc/containers/registries.conf.d/50-block.conf:2") !=
+                   std::string::npos,
+               r.error().message.c_str());
+}
+
 TEST(RegistriesConf, MirrorByDigestOnlyAppliesToAllMirrors) {
     RegistriesConf conf = conf_of(
         "[[registry]]\nprefix = \"quay.io\"\nmirror-by-digest-only = true\n"
@@ -303,12 +325,6 @@ TEST(RegistriesConf, UnknownKeysAndBadValuesAreRefused) {
     expect_conf_error("unqualified-search-registries = \"docker.io\"\n", 1, "must be an array");
     expect_conf_error("unqualified-search-registries = [\"a.io\", 3]\n", 1, "must hold strings");
     expect_conf_error("unqualified-search-registries = [\"a.io/ns\"]\n", 1, "not a host[:port]");
-    expect_conf_error(
-        "[[registry]]\nlocation = \"a.io\"\n[[registry.mirror]]\nlocation = "
-        "\"m.io\"\npull-from-mirror = \"tag-only\"\n",
-        5,
-        "'tag-only' is not "
-        "supported");
     expect_conf_error(
         "[[registry]]\nlocation = \"a.io\"\n[[registry.mirror]]\n"
         "pull-from-mirror = \"sometimes\"\n",
