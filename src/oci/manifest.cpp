@@ -63,31 +63,6 @@ Result<std::string> resolve_type(const json_t* doc, std::string_view content_typ
                       "'manifests' or 'config' and 'layers'");
 }
 
-Result<Platform> parse_platform_object(const json_t* obj) {
-    Platform p;
-    p.os = TRY(json_req_string(obj, "os"));
-    p.architecture = TRY(json_req_string(obj, "architecture"));
-    p.variant = TRY(json_opt_string(obj, "variant")).value_or("");
-    p.os_version = TRY(json_opt_string(obj, "os.version")).value_or("");
-    p.os_features = TRY(json_opt_string_array(obj, "os.features"));
-    return p;
-}
-
-// parse_descriptor() reads "platform" through TRY(r.wrap(...)); Result::wrap()&& returns a
-// reference to the temporary, so that read uses a destroyed object. Until that is fixed there,
-// the platform is parsed here and parse_descriptor() sees the entry without it.
-Result<Descriptor> parse_entry(const json_t* obj) {
-    const json_t* platform = json_opt_member(obj, "platform");
-    if (!platform) return parse_descriptor(obj);
-    JsonPtr rest(json_copy(const_cast<json_t*>(obj)));
-    if (!rest) return make_error(ENOMEM, "cannot copy a descriptor");
-    json_object_del(rest.get(), "platform");
-    Descriptor d = TRY(parse_descriptor(rest.get()));
-    if (!json_is_object(platform)) return make_error(EBADMSG, "field 'platform' is not an object");
-    d.platform = TRY_WRAP(parse_platform_object(platform), "platform");
-    return d;
-}
-
 // A required array of descriptors, at most max entries; what names one entry in errors.
 Result<std::vector<Descriptor>> parse_descriptor_array(const json_t* doc, const char* key,
                                                        size_t max, const char* what) {
@@ -102,7 +77,7 @@ Result<std::vector<Descriptor>> parse_descriptor_array(const json_t* doc, const 
     size_t i;
     const json_t* item;
     json_array_foreach(arr, i, item) {
-        out.push_back(TRY_WRAP(parse_entry(item), strf("%s %zu", what, i)));
+        out.push_back(TRY_WRAP(parse_descriptor(item), strf("%s %zu", what, i)));
     }
     return out;
 }
@@ -111,7 +86,7 @@ Result<Manifest> parse_manifest(const json_t* doc, std::string type) {
     Manifest m;
     m.media_type = std::move(type);
     const json_t* config = TRY(json_req_object(doc, "config"));
-    m.config = TRY_WRAP(parse_entry(config), "config");
+    m.config = TRY_WRAP(parse_descriptor(config), "config");
     m.layers = TRY(parse_descriptor_array(doc, "layers", max_layers, "layer"));
     m.annotations = TRY(json_opt_string_map(doc, "annotations"));
     m.artifact_type = TRY(json_opt_string(doc, "artifactType")).value_or("");
