@@ -21,7 +21,7 @@ ROOT=$TEST_TMP/root
 
 snapshot() {
     (
-        cd "$ROOT" || exit 1
+        cd "$ROOT" 2>/dev/null || exit 0
         find . -printf '%p %y %m %s\n' | LC_ALL=C sort
         find . -type f -exec sha256sum {} + | LC_ALL=C sort -k2
     )
