@@ -1,3 +1,4 @@
 liboci_pod_la_SOURCES += \
 	src/c/hash.cpp src/c/hash.hpp \
 	src/c/json.cpp src/c/json.hpp
+liboci_pod_la_SOURCES += src/c/curl.cpp src/c/curl.hpp

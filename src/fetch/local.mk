@@ -20,3 +20,19 @@ liboci_pod_la_SOURCES += \
 tests_unit_unit_tests_SOURCES += tests/unit/credentials_test.cpp
 liboci_pod_la_SOURCES += src/fetch/certs.cpp
 tests_unit_unit_tests_SOURCES += tests/unit/certs_test.cpp
+liboci_pod_la_SOURCES += \
+	src/fetch/api_request.cpp src/fetch/api_request.hpp \
+	src/fetch/auth.cpp src/fetch/auth.hpp \
+	src/fetch/blob_download.cpp src/fetch/blob_download.hpp \
+	src/fetch/http_headers.cpp src/fetch/http_headers.hpp \
+	src/fetch/redirect_policy.cpp src/fetch/redirect_policy.hpp \
+	src/fetch/registry.cpp \
+	src/fetch/registry_errors.cpp src/fetch/registry_errors.hpp \
+	src/fetch/retry_policy.cpp src/fetch/retry_policy.hpp \
+	src/fetch/transport.cpp src/fetch/transport.hpp \
+	src/fetch/www_authenticate.cpp src/fetch/www_authenticate.hpp
+tests_unit_unit_tests_SOURCES += \
+	tests/unit/http_headers_test.cpp \
+	tests/unit/redirect_policy_test.cpp \
+	tests/unit/token_response_test.cpp \
+	tests/unit/www_authenticate_test.cpp
