@@ -59,11 +59,13 @@ cleanup_cmds="rm -rf '$TEST_TMP'"
 at_exit() { cleanup_cmds="$1
 $cleanup_cmds"; }
 cleanup() {
-    local cmd
+    local rc=$? cmd
+    set +e
     while IFS= read -r cmd; do
         [ -n "$cmd" ] && eval "$cmd" >/dev/null 2>&1
     done <<<"$cleanup_cmds"
-    echo "(registry stopped)"
+    [ -n "${REGISTRY_PID:-}" ] && echo "(registry stopped)"
+    exit "$rc"
 }
 trap cleanup EXIT
 export TEST_TMP srcdir
