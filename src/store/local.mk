@@ -7,3 +7,11 @@ liboci_pod_la_SOURCES += \
 	src/store/refs.cpp \
 	src/store/store.cpp src/store/store.hpp \
 	src/store/verify.cpp
+tests_unit_unit_tests_SOURCES += \
+	tests/unit/store_blobs_test.cpp \
+	tests/unit/store_crash_test.cpp \
+	tests/unit/store_fixture.hpp \
+	tests/unit/store_ingest_test.cpp \
+	tests/unit/store_layout_test.cpp \
+	tests/unit/store_refs_test.cpp \
+	tests/unit/store_verify_test.cpp
