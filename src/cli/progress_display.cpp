@@ -132,9 +132,15 @@ void ProgressDisplay::finish(bool success) {
     }
     if (!success) return;
     double secs = double(now() - start_us_) / 1e6;
-    std::string summary = strf("Fetched %d blob%s (%s) in %.1f s", fetched, fetched == 1 ? "" : "s",
-                               size_text(bytes).c_str(), secs);
-    if (present > 0) summary += strf(", %d already present", present);
+    std::string summary;
+    if (fetched == 0 && present > 0) {
+        summary = strf("Nothing fetched: %d blob%s already present", present,
+                       present == 1 ? " was" : "s were");
+    } else {
+        summary = strf("Fetched %d blob%s (%s) in %.1f s", fetched, fetched == 1 ? "" : "s",
+                       size_text(bytes).c_str(), secs);
+        if (present > 0) summary += strf(", %d already present", present);
+    }
     if (opt_.mode != Mode::quiet) emit(summary + "\n");
     if (opt_.notifier && !opt_.image.empty())
         opt_.notifier->send(strf("STATUS=Pulled %s", opt_.image.c_str()));

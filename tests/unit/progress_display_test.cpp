@@ -88,6 +88,18 @@ TEST(ProgressDisplay, LinesModePrintsOneLinePerFinishedBlob) {
     STRCMP_EQUAL(expected.c_str(), written().c_str());
 }
 
+TEST(ProgressDisplay, SummarySaysWhenNothingWasFetched) {
+    ProgressDisplay d(options(ProgressDisplay::Mode::lines));
+    Descriptor a = blob("a", 10), b = blob("b", 20);
+    d.blob_finished(a, true);
+    d.blob_finished(b, true);
+    d.finish(true);
+    std::string expected = "Copying blob " + label(a) + " already present\n" + "Copying blob " +
+                           label(b) + " already present\n" +
+                           "Nothing fetched: 2 blobs were already present\n";
+    STRCMP_EQUAL(expected.c_str(), written().c_str());
+}
+
 TEST(ProgressDisplay, LinesModeShowsRetriesAsWarnings) {
     ProgressDisplay d(options(ProgressDisplay::Mode::lines));
     Descriptor a = blob("a", 100);
