@@ -1,0 +1,22 @@
+// The commands of `oci-pod`, and the entry point both executables share. Each command logs its
+// own errors (once, with log_error) and returns the process exit status: 0 success, 1 failure,
+// 2 a command line that could not be parsed.
+#pragma once
+
+#include "cli/options.hpp"
+
+namespace ocipod {
+
+inline constexpr int exit_failure = 1;
+inline constexpr int exit_usage = 2;
+
+int cmd_pull(const GlobalOptions& global, const PullArgs& args);
+int cmd_images(const GlobalOptions& global, const ImagesArgs& args);
+int cmd_inspect(const GlobalOptions& global, const InspectArgs& args);
+int cmd_rmi(const GlobalOptions& global, const RmiArgs& args);
+int cmd_store_verify(const GlobalOptions& global);
+
+// main() of oci-pod (Program::oci_pod) and of oci-pod-fetch (Program::fetch).
+int cli_main(int argc, char** argv, Program program);
+
+}  // namespace ocipod
