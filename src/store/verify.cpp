@@ -62,7 +62,7 @@ Result<std::string> quarantine(const StoreDirs& dirs, int alg_fd, HashAlg alg,
 }
 
 class RefWalker {
-  public:
+public:
     RefWalker(const Store& store, VerifyReport& report) : store_(store), report_(report) {}
 
     void walk_ref(const RefEntry& ref) {
@@ -70,7 +70,7 @@ class RefWalker {
         walk(ref.target, ref.name, 0);
     }
 
-  private:
+private:
     bool present(const Digest& d, const char* role, const std::string& ref) {
         if (store_.has_blob(d)) return true;
         if (reported_.insert(d.str()).second)

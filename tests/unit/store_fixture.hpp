@@ -22,7 +22,7 @@ namespace ocipod::test {
 
 // mkdtemp directory, removed with everything in it on destruction.
 class TempDir {
-  public:
+public:
     TempDir() {
         char tmpl[] = "/tmp/oci-pod-store-test-XXXXXX";
         path_ = mkdtemp(tmpl) ? tmpl : "";
@@ -33,7 +33,7 @@ class TempDir {
     const std::string& path() const { return path_; }
     std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
 
-  private:
+private:
     std::string path_;
 };
 
