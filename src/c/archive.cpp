@@ -1,0 +1,163 @@
+#include "c/archive.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "base/unique_fd.hpp"
+
+namespace ocipod {
+
+namespace {
+
+using ArchivePtr = CPtr<struct archive, archive_read_free>;
+
+Error archive_failure(struct archive* a, int rc, const char* what) {
+    const char* msg = archive_error_string(a);
+    const char* kind = rc == ARCHIVE_WARN    ? " (warning treated as an error)"
+                       : rc == ARCHIVE_RETRY ? " (damaged entry, refusing to resync)"
+                                             : "";
+    int code = archive_errno(a);
+    if (code <= 0 || rc == ARCHIVE_WARN || rc == ARCHIVE_RETRY) code = EBADMSG;
+    return make_error(code, "%s: %s%s", what, msg ? printable(msg).c_str() : "libarchive error",
+                      kind);
+}
+
+Result<TarCompression> compression_of(int filter_code) {
+    switch (filter_code) {
+        case ARCHIVE_FILTER_NONE:
+            return TarCompression::none;
+        case ARCHIVE_FILTER_GZIP:
+            return TarCompression::gzip;
+        case ARCHIVE_FILTER_ZSTD:
+            return TarCompression::zstd;
+        default:
+            return make_error(ENOTSUP, "unsupported compression filter %d", filter_code);
+    }
+}
+
+}  // namespace
+
+const char* tar_compression_name(TarCompression c) {
+    switch (c) {
+        case TarCompression::none:
+            return "uncompressed";
+        case TarCompression::gzip:
+            return "gzip";
+        case TarCompression::zstd:
+            return "zstd";
+    }
+    return "?";
+}
+
+struct TarReader::State {
+    ArchivePtr a;
+    std::vector<TarCompression> allowed;
+    TarCompression compression = TarCompression::none;
+    bool checked_filter = false;
+    bool at_end = false;
+    struct archive_entry* entry = nullptr;
+};
+
+TarReader::TarReader(std::unique_ptr<State> s) : s_(std::move(s)) {}
+TarReader::TarReader(TarReader&&) noexcept = default;
+TarReader& TarReader::operator=(TarReader&&) noexcept = default;
+TarReader::~TarReader() = default;
+
+Result<TarReader> TarReader::open_fd(int fd, std::initializer_list<TarCompression> allowed) {
+    auto st = std::make_unique<State>();
+    st->allowed.assign(allowed.begin(), allowed.end());
+    st->a.reset(archive_read_new());
+    if (!st->a) return make_error(ENOMEM, "allocating an archive reader");
+    struct archive* a = st->a.get();
+    // Any status but OK here (WARN means "will run an external program") is a refusal.
+    int rc = archive_read_support_format_tar(a);
+    if (rc != ARCHIVE_OK) return archive_failure(a, rc, "enabling the tar format");
+    for (TarCompression c : allowed) {
+        if (c == TarCompression::gzip)
+            rc = archive_read_support_filter_gzip(a);
+        else if (c == TarCompression::zstd)
+            rc = archive_read_support_filter_zstd(a);
+        else
+            continue;
+        if (rc != ARCHIVE_OK)
+            return archive_failure(a, rc, strf("enabling %s", tar_compression_name(c)).c_str());
+    }
+    rc = archive_read_open_fd(a, fd, 128 * 1024);
+    if (rc != ARCHIVE_OK) return archive_failure(a, rc, "opening the archive");
+    return TarReader(std::move(st));
+}
+
+Result<bool> TarReader::next(TarEntry* out) {
+    State& s = *s_;
+    if (s.at_end) return false;
+    struct archive_entry* e = nullptr;
+    int rc = archive_read_next_header(s.a.get(), &e);
+    if (rc != ARCHIVE_OK && rc != ARCHIVE_EOF)
+        return archive_failure(s.a.get(), rc, "reading a tar header");
+    if (!s.checked_filter) {
+        // An empty tar (only the end marker) is a valid layer, so this is checked at EOF too.
+        s.compression = TRY(compression_of(archive_filter_code(s.a.get(), 0)));
+        if (std::find(s.allowed.begin(), s.allowed.end(), s.compression) == s.allowed.end())
+            return make_error(ENOTSUP, "%s archives are not accepted here",
+                              tar_compression_name(s.compression));
+        s.checked_filter = true;
+    }
+    if (rc == ARCHIVE_EOF) {
+        s.at_end = true;
+        s.entry = nullptr;
+        return false;
+    }
+    s.entry = e;
+    const char* path = archive_entry_pathname(e);
+    if (!path) return make_error(EBADMSG, "tar member without a name");
+    out->path = path;
+    out->link_target.clear();
+    out->size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
+    if (out->size < 0) return make_error(EBADMSG, "tar member '%s' has a negative size", path);
+    if (const char* hl = archive_entry_hardlink(e)) {
+        out->type = TarEntry::Type::hardlink;
+        out->link_target = hl;
+        return true;
+    }
+    switch (archive_entry_filetype(e)) {
+        case AE_IFREG:
+            out->type = TarEntry::Type::regular;
+            break;
+        case AE_IFDIR:
+            out->type = TarEntry::Type::directory;
+            break;
+        case AE_IFLNK:
+            out->type = TarEntry::Type::symlink;
+            if (const char* t = archive_entry_symlink(e)) out->link_target = t;
+            break;
+        default:
+            out->type = TarEntry::Type::other;
+            break;
+    }
+    return true;
+}
+
+Result<size_t> TarReader::read(void* buf, size_t len) {
+    la_ssize_t n = archive_read_data(s_->a.get(), buf, len);
+    if (n < 0) return archive_failure(s_->a.get(), static_cast<int>(n), "reading tar data");
+    return static_cast<size_t>(n);
+}
+
+Status TarReader::skip() {
+    int rc = archive_read_data_skip(s_->a.get());
+    if (rc != ARCHIVE_OK) return archive_failure(s_->a.get(), rc, "skipping tar data");
+    return {};
+}
+
+TarCompression TarReader::compression() const {
+    return s_->compression;
+}
+
+struct archive_entry* TarReader::raw_entry() const {
+    return s_->entry;
+}
+
+}  // namespace ocipod

@@ -1,0 +1,63 @@
+// libarchive as a tar READER only (DESIGN.md §5.2, THREATS.md §1.3). Only the tar format is
+// enabled and only the decompression filters the caller names: never support_filter_all (it can
+// exec lrzip/lzop/grzip) nor support_format_all (zip, 7z, rar, iso, cpio parsers). A filter that
+// would need an external program is refused. ARCHIVE_WARN and ARCHIVE_RETRY are errors: libarchive
+// resyncs past a damaged header on RETRY, which would silently drop tampered members.
+// Names are the raw bytes of archive_entry_pathname() (no locale conversion).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+
+#include "base/result.hpp"
+
+struct archive;
+struct archive_entry;
+
+namespace ocipod {
+
+enum class TarCompression { none, gzip, zstd };
+const char* tar_compression_name(TarCompression c);
+
+struct TarEntry {
+    enum class Type { regular, directory, symlink, hardlink, other };
+    std::string path;  // exactly as stored
+    Type type = Type::other;
+    int64_t size = 0;         // data bytes that follow (regular files)
+    std::string link_target;  // symlink or hard-link target
+};
+
+class TarReader {
+public:
+    // Read a tar stream from fd (borrowed, not closed; read from its current offset). allowed
+    // lists the compressions accepted: the stream's actual compression is checked against it on
+    // the first header, so a caller that knows the type from a media type passes exactly that one.
+    static Result<TarReader> open_fd(int fd, std::initializer_list<TarCompression> allowed);
+
+    TarReader(TarReader&&) noexcept;
+    TarReader& operator=(TarReader&&) noexcept;
+    ~TarReader();
+
+    // The next member's header; false at the end of the archive.
+    Result<bool> next(TarEntry* out);
+    // Data of the current member: bytes read, 0 at its end. A truncated archive is an error.
+    Result<size_t> read(void* buf, size_t len);
+    // Skip the rest of the current member's data.
+    Status skip();
+    // Valid after the first next().
+    TarCompression compression() const;
+    // The libarchive entry of the last header, for readers that need more fields (owner, mode,
+    // times, xattrs). Valid until the next call to next().
+    struct archive_entry* raw_entry() const;
+
+private:
+    struct State;
+    explicit TarReader(std::unique_ptr<State> s);
+    std::unique_ptr<State> s_;
+};
+
+}  // namespace ocipod

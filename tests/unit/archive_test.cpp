@@ -1,0 +1,117 @@
+// TarReader: tar only, the compressions the caller allows, and damaged input as an error
+// (THREATS.md §1.3: ARCHIVE_RETRY would otherwise skip a tampered member).
+#include <fcntl.h>
+
+#include "c/archive.hpp"
+#include "image_fixture.hpp"
+
+// CppUTest last: its leak-detecting operator new macro must not meet the STL headers.
+#include <CppUTest/TestHarness.h>
+
+using namespace ocipod;
+using namespace ocipod::test;
+
+namespace {
+
+// All members' names and contents, or the first error's message prefixed with "error: ".
+std::string read_all(const std::string& path, std::initializer_list<TarCompression> allowed) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return "error: open";
+    UniqueFd owner(fd);
+    auto r = TarReader::open_fd(fd, allowed);
+    if (!r) return "error: " + r.error().message;
+    std::string out;
+    TarEntry e;
+    for (;;) {
+        auto more = r->next(&e);
+        if (!more) return out + "error: " + more.error().message;
+        if (!*more) return out;
+        out += e.path + "=";
+        char buf[7];
+        for (;;) {
+            auto n = r->read(buf, sizeof buf);
+            if (!n) return out + "error: " + n.error().message;
+            if (*n == 0) break;
+            out.append(buf, *n);
+        }
+        out += ";";
+    }
+}
+
+}  // namespace
+
+TEST_GROUP(TarReader) {
+    TempDir* tmp = nullptr;
+    std::string dir_path;
+    void setup() override {
+        tmp = new TempDir();
+        dir_path = tmp->path();
+    }
+    void teardown() override {
+        delete tmp;
+    }
+    std::string path(const std::string& name) const {
+        return dir_path + "/" + name;
+    }
+};
+
+TEST(TarReader, ReadsMembersInOrder) {
+    write_path(path("a.tar"), TarBuilder().file("a", "one").dir("d/").file("d/b", "two!").finish());
+    STRCMP_EQUAL("a=one;d/=;d/b=two!;", read_all(path("a.tar"), {TarCompression::none}).c_str());
+}
+
+TEST(TarReader, DamagedHeaderIsAnErrorNotASkip) {
+    std::string tar =
+        TarBuilder().file("a", "1").file("b", "2").file("c", "3").damage_header(1).finish();
+    write_path(path("bad.tar"), tar);
+    std::string got = read_all(path("bad.tar"), {TarCompression::none});
+    CHECK_TEXT(got.starts_with("a=1;error: "), got.c_str());
+    CHECK_TEXT(got.find("c=3") == std::string::npos, got.c_str());
+}
+
+TEST(TarReader, TruncatedDataIsAnError) {
+    std::string tar = TarBuilder().file("big", pattern_bytes(5000, 1)).finish();
+    write_path(path("cut.tar"), tar.substr(0, 512 + 1024));
+    std::string got = read_all(path("cut.tar"), {TarCompression::none});
+    CHECK_TEXT(got.find("error: ") != std::string::npos, got.c_str());
+}
+
+TEST(TarReader, CompressionMustBeAllowed) {
+    write_path(path("a.tar"), TarBuilder().file("a", "one").finish());
+    CHECK_EQUAL(0, system(("gzip -n -c " + path("a.tar") + " > " + path("a.tar.gz")).c_str()));
+    STRCMP_EQUAL("a=one;",
+                 read_all(path("a.tar.gz"), {TarCompression::none, TarCompression::gzip}).c_str());
+    std::string got = read_all(path("a.tar.gz"), {TarCompression::none});
+    CHECK_TEXT(got.starts_with("error: "), got.c_str());
+    // A caller that expects gzip (by media type) gets an error for plain tar.
+    got = read_all(path("a.tar"), {TarCompression::gzip});
+    CHECK_TEXT(got.starts_with("error: "), got.c_str());
+}
+
+TEST(TarReader, OtherFormatsAreNotRead) {
+    // A cpio archive ("070707" odc magic) would be read by support_format_all.
+    std::string cpio = "070707" + std::string(70, '0');
+    write_path(path("x.cpio"), cpio + std::string(512, '\0'));
+    std::string got = read_all(path("x.cpio"), {TarCompression::none, TarCompression::gzip});
+    CHECK_TEXT(got.starts_with("error: "), got.c_str());
+}
+
+TEST(TarReader, ReportsLinks) {
+    write_path(path("l.tar"),
+               TarBuilder().file("f", "x").symlink("s", "../f").hardlink("h", "f").finish());
+    int fd = open(path("l.tar").c_str(), O_RDONLY | O_CLOEXEC);
+    UniqueFd owner(fd);
+    auto r = TarReader::open_fd(fd, {TarCompression::none});
+    CHECK(r.ok());
+    TarEntry e;
+    CHECK(*r->next(&e));
+    CHECK(e.type == TarEntry::Type::regular);
+    LONGS_EQUAL(1, e.size);
+    CHECK(*r->next(&e));
+    CHECK(e.type == TarEntry::Type::symlink);
+    STRCMP_EQUAL("../f", e.link_target.c_str());
+    CHECK(*r->next(&e));
+    CHECK(e.type == TarEntry::Type::hardlink);
+    STRCMP_EQUAL("f", e.link_target.c_str());
+    CHECK(!*r->next(&e));
+}

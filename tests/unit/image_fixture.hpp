@@ -1,0 +1,157 @@
+// Helpers for the puller and local-source tests: a ustar writer (so hostile member names and
+// damaged headers can be made on demand), and small OCI images assembled in memory and written
+// out as a layout directory, a tar of one, or a `docker save` archive.
+#pragma once
+
+#include <stdio.h>
+#include <string.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "oci/descriptor.hpp"
+#include "oci/media_types.hpp"
+#include "store_fixture.hpp"
+
+namespace ocipod::test {
+
+// Writes POSIX ustar members; names up to 100 bytes.
+class TarBuilder {
+public:
+    TarBuilder& file(const std::string& name, std::string_view data) {
+        return member(name, data, '0', "");
+    }
+    TarBuilder& dir(const std::string& name) { return member(name, "", '5', ""); }
+    TarBuilder& symlink(const std::string& name, const std::string& target) {
+        return member(name, "", '2', target);
+    }
+    TarBuilder& hardlink(const std::string& name, const std::string& target) {
+        return member(name, "", '1', target);
+    }
+    TarBuilder& member(const std::string& name, std::string_view data, char type,
+                       const std::string& link) {
+        char h[512];
+        memset(h, 0, sizeof h);
+        memcpy(h, name.data(), std::min<size_t>(name.size(), 100));
+        snprintf(h + 100, 8, "%07o", type == '5' ? 0755 : 0644);
+        snprintf(h + 108, 8, "%07o", 0);
+        snprintf(h + 116, 8, "%07o", 0);
+        snprintf(h + 124, 12, "%011lo", static_cast<unsigned long>(data.size()));
+        snprintf(h + 136, 12, "%011lo", 1700000000ul);
+        h[156] = type;
+        memcpy(h + 157, link.data(), std::min<size_t>(link.size(), 100));
+        memcpy(h + 257, "ustar", 6);
+        memcpy(h + 263, "00", 2);
+        memset(h + 148, ' ', 8);
+        unsigned sum = 0;
+        for (unsigned char c : h) sum += c;
+        snprintf(h + 148, 7, "%06o", sum);
+        h[155] = ' ';
+        headers_.push_back(out_.size());
+        out_.append(h, sizeof h);
+        out_.append(data);
+        out_.append((512 - data.size() % 512) % 512, '\0');
+        return *this;
+    }
+    // Corrupt the checksum of the n-th member's header (0-based).
+    TarBuilder& damage_header(size_t n) {
+        out_[headers_.at(n) + 148] = '9';
+        return *this;
+    }
+    std::string finish() const { return out_ + std::string(1024, '\0'); }
+
+private:
+    std::string out_;
+    std::vector<size_t> headers_;
+};
+
+inline std::string layer_tar(unsigned seed) {
+    return TarBuilder()
+        .dir("etc/")
+        .file("etc/hello-" + std::to_string(seed), pattern_bytes(1000 + seed, seed))
+        .finish();
+}
+
+inline std::string config_json(const std::string& arch, const std::vector<Digest>& diff_ids,
+                               const std::string& os = "linux") {
+    std::string s = R"({"architecture":")" + arch + R"(","os":")" + os +
+                    R"(","config":{"Cmd":["/bin/sh"]},"rootfs":{"type":"layers","diff_ids":[)";
+    for (size_t i = 0; i < diff_ids.size(); ++i) s += (i ? ",\"" : "\"") + diff_ids[i].str() + "\"";
+    return s + "]}}";
+}
+
+// A JSON descriptor with extra members (platform, annotations) spliced in.
+inline std::string descriptor_json_with(const Descriptor& d, const std::string& extra) {
+    std::string s = descriptor_json(d);
+    if (extra.empty()) return s;
+    s.pop_back();
+    return s + "," + extra + "}";
+}
+
+inline std::string ref_annotation(const std::string& name) {
+    return R"("annotations":{"org.opencontainers.image.ref.name":")" + name + "\"}";
+}
+inline std::string platform_json(const std::string& arch) {
+    return R"("platform":{"architecture":")" + arch + R"(","os":"linux"})";
+}
+
+struct BuiltImage {
+    Descriptor manifest;
+    Descriptor config;
+    std::vector<Descriptor> layers;
+};
+
+// The files of an OCI image layout, in memory.
+class LayoutFiles {
+public:
+    std::map<std::string, std::string> files;
+    std::vector<std::string> index_entries;  // JSON descriptors for index.json
+
+    Descriptor blob(std::string_view media_type, const std::string& bytes) {
+        Descriptor d = descriptor_of(media_type, bytes);
+        files["blobs/sha256/" + d.digest.hex()] = bytes;
+        return d;
+    }
+
+    BuiltImage image(const std::string& arch, unsigned seed) {
+        BuiltImage img;
+        img.layers.push_back(blob(media::oci_layer_tar, layer_tar(seed)));
+        img.config = blob(media::oci_config, config_json(arch, {img.layers[0].digest}));
+        img.manifest = blob(media::oci_manifest, manifest_json(img.config, img.layers));
+        return img;
+    }
+
+    void entry(const Descriptor& d, const std::string& extra = "") {
+        index_entries.push_back(descriptor_json_with(d, extra));
+    }
+
+    void finish_index(const std::string& raw_index = "") {
+        files["oci-layout"] = R"({"imageLayoutVersion":"1.0.0"})";
+        if (!raw_index.empty()) {
+            files["index.json"] = raw_index;
+            return;
+        }
+        std::string s =
+            R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)";
+        for (size_t i = 0; i < index_entries.size(); ++i) s += (i ? "," : "") + index_entries[i];
+        files["index.json"] = s + "]}";
+    }
+
+    void write_dir(const std::string& dir) const {
+        mkdir(dir.c_str(), 0755);
+        mkdir((dir + "/blobs").c_str(), 0755);
+        mkdir((dir + "/blobs/sha256").c_str(), 0755);
+        for (const auto& [name, data] : files) write_path(dir + "/" + name, data);
+    }
+
+    // A tar of the layout; prefix "./" gives GNU tar's default member names.
+    TarBuilder tar(const std::string& prefix = "") const {
+        TarBuilder t;
+        t.dir(prefix + "blobs/").dir(prefix + "blobs/sha256/");
+        for (const auto& [name, data] : files) t.file(prefix + name, data);
+        return t;
+    }
+};
+
+}  // namespace ocipod::test
