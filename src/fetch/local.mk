@@ -31,8 +31,18 @@ liboci_pod_la_SOURCES += \
 	src/fetch/retry_policy.cpp src/fetch/retry_policy.hpp \
 	src/fetch/transport.cpp src/fetch/transport.hpp \
 	src/fetch/www_authenticate.cpp src/fetch/www_authenticate.hpp
+liboci_pod_la_SOURCES += \
+	src/fetch/archive_members.cpp src/fetch/archive_members.hpp \
+	src/fetch/archive_source.cpp src/fetch/archive_source.hpp \
+	src/fetch/docker_archive.cpp \
+	src/fetch/image_import.cpp src/fetch/image_import.hpp \
+	src/fetch/oci_layout_source.cpp src/fetch/oci_layout_source.hpp \
+	src/fetch/puller.cpp \
+	src/fetch/registry_pull.cpp src/fetch/registry_pull.hpp \
+	src/fetch/source.cpp src/fetch/source.hpp
 tests_unit_unit_tests_SOURCES += \
 	tests/unit/http_headers_test.cpp \
 	tests/unit/redirect_policy_test.cpp \
 	tests/unit/token_response_test.cpp \
 	tests/unit/www_authenticate_test.cpp
+tests_unit_unit_tests_SOURCES += tests/unit/puller_test.cpp tests/unit/local_source_test.cpp tests/unit/image_fixture.hpp

@@ -1,0 +1,630 @@
+// Local sources end to end into a scratch store: oci:DIR, oci-archive:FILE and docker-archive:FILE,
+// built in the test, and the refusals that keep a hostile layout or archive out of the store.
+
+#include "fetch/puller.hpp"
+#include "image_fixture.hpp"
+#include "store/store.hpp"
+
+// CppUTest last: its leak-detecting operator new macro must not meet the STL headers.
+#include <CppUTest/TestHarness.h>
+
+using namespace ocipod;
+using namespace ocipod::test;
+
+// Common state: a scratch directory, a store in it and pull helpers.
+struct LocalBase {
+    TempDir* tmp = nullptr;
+    Store* store = nullptr;
+    std::string dir;
+
+    void open() {
+        tmp = new TempDir();
+        dir = tmp->path();
+        auto s = Store::open(dir + "/root", true);
+        CHECK_TEXT(s.ok(), s.ok() ? "" : s.error().message.c_str());
+        store = new Store(s.take());
+    }
+    void close() {
+        delete store;
+        delete tmp;
+    }
+    Result<PullResult> pull(const std::string& source,
+                            const std::string& platform = "linux/amd64") {
+        PullOptions o;
+        o.platform = parse_platform(platform).take();
+        return pull_image(*store, source, o, nullptr);
+    }
+    std::string ref_digest(const std::string& name) {
+        auto r = store->find_ref(name);
+        if (!r || !*r) return "";
+        return (*r)->target.digest.str();
+    }
+    size_t ref_count() {
+        auto r = store->list_refs();
+        return r ? r->size() : 999;
+    }
+};
+
+// ---------------------------------------------------------------------------------------------
+
+TEST_GROUP(OciDirSource) {
+    LocalBase b;
+    void setup() override {
+        b.open();
+    }
+    void teardown() override {
+        b.close();
+    }
+};
+
+TEST(OciDirSource, PullsByRefNameAndNamesItUnderLocalhost) {
+    LayoutFiles l;
+    BuiltImage img = l.image("amd64", 1);
+    l.entry(img.manifest, ref_annotation("1.0"));
+    BuiltImage other = l.image("amd64", 2);
+    l.entry(other.manifest, ref_annotation("2.0"));
+    l.finish_index();
+    l.write_dir(b.dir + "/My_Layout");
+
+    auto r = b.pull("oci:" + b.dir + "/My_Layout:1.0");
+    CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
+    STRCMP_EQUAL("localhost/my_layout:1.0", r->ref_name.c_str());
+    STRCMP_EQUAL(img.manifest.digest.str().c_str(),
+                 b.ref_digest("localhost/my_layout:1.0").c_str());
+    CHECK(b.store->has_blob(img.manifest.digest));
+    CHECK(b.store->has_blob(img.config.digest));
+    CHECK(b.store->has_blob(img.layers[0].digest));
+    CHECK(!b.store->has_blob(other.layers[0].digest));
+    CHECK(!r->from_index);
+    LONGS_EQUAL(2, r->blobs_fetched);
+    LONGS_EQUAL(0, r->blobs_present);
+    LONGS_EQUAL(img.config.size + img.layers[0].size, r->bytes_fetched);
+
+    // Again: everything is there already.
+    auto again = b.pull("oci:" + b.dir + "/My_Layout:1.0");
+    CHECK(again.ok());
+    LONGS_EQUAL(0, again->blobs_fetched);
+    LONGS_EQUAL(2, again->blobs_present);
+    LONGS_EQUAL(0, again->bytes_fetched);
+}
+
+TEST(OciDirSource, TakesTheOnlyEntryAndNormalisesAFullReference) {
+    LayoutFiles l;
+    BuiltImage img = l.image("amd64", 3);
+    l.entry(img.manifest, ref_annotation("busybox:1.36"));
+    l.finish_index();
+    l.write_dir(b.dir + "/bb");
+    auto r = b.pull("oci:" + b.dir + "/bb");
+    CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
+    STRCMP_EQUAL("docker.io/library/busybox:1.36", r->ref_name.c_str());
+    // The normalised name also selects it.
+    auto again = b.pull("oci:" + b.dir + "/bb:docker.io/library/busybox:1.36");
+    CHECK_TEXT(again.ok(), again.ok() ? "" : again.error().message.c_str());
+}
+
+TEST(OciDirSource, UnnamedOnlyEntryIsLatest) {
+    LayoutFiles l;
+    l.entry(l.image("amd64", 4).manifest);
+    l.finish_index();
+    l.write_dir(b.dir + "/plain.oci");
+    auto r = b.pull("oci:" + b.dir + "/plain.oci");
+    CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
+    STRCMP_EQUAL("localhost/plain:latest", r->ref_name.c_str());
+}
+
+TEST(OciDirSource, SeveralEntriesWithoutRefAreListed) {
+    LayoutFiles l;
+    l.entry(l.image("amd64", 1).manifest, ref_annotation("one"));
+    l.entry(l.image("amd64", 2).manifest, ref_annotation("two"));
+    l.finish_index();
+    l.write_dir(b.dir + "/two");
+    auto r = b.pull("oci:" + b.dir + "/two");
+    CHECK(!r.ok());
+    LONGS_EQUAL(EINVAL, r.error().code);
+    CHECK_TEXT(r.error().message.find("'one', 'two'") != std::string::npos,
+               r.error().message.c_str());
+    auto missing = b.pull("oci:" + b.dir + "/two:three");
+    CHECK(!missing.ok());
+    LONGS_EQUAL(ENOENT, missing.error().code);
+    LONGS_EQUAL(0, b.ref_count());
+}
+
+TEST(OciDirSource, ResolvesAnIndexByPlatform) {
+    LayoutFiles l;
+    BuiltImage amd = l.image("amd64", 1);
+    BuiltImage arm = l.image("arm64", 2);
+    std::string index =
+        R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)" +
+        descriptor_json_with(amd.manifest, platform_json("amd64")) + "," +
+        descriptor_json_with(arm.manifest, platform_json("arm64")) + "]}";
+    Descriptor idx = l.blob(media::oci_index, index);
+    l.entry(idx, ref_annotation("latest"));
+    l.finish_index();
+    l.write_dir(b.dir + "/multi");
+
+    auto r = b.pull("oci:" + b.dir + "/multi:latest", "linux/arm64");
+    CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
+    CHECK(r->from_index);
+    STRCMP_EQUAL(arm.manifest.digest.str().c_str(), r->manifest.digest.str().c_str());
+    STRCMP_EQUAL(arm.manifest.digest.str().c_str(), b.ref_digest("localhost/multi:latest").c_str());
+    CHECK(b.store->has_blob(arm.layers[0].digest));
+    CHECK(!b.store->has_blob(amd.layers[0].digest));
+    // The ref points at the platform manifest; the index itself is not stored.
+    CHECK(!b.store->has_blob(idx.digest));
+
+    auto none = b.pull("oci:" + b.dir + "/multi:latest", "linux/s390x");
+    CHECK(!none.ok());
+    LONGS_EQUAL(ENOENT, none.error().code);
+    CHECK_TEXT(none.error().message.find("linux/amd64") != std::string::npos,
+               none.error().message.c_str());
+    LONGS_EQUAL(1, b.ref_count());
+}
+
+TEST(OciDirSource, EntriesSharingANameActAsAnIndex) {
+    LayoutFiles l;
+    BuiltImage amd = l.image("amd64", 1);
+    BuiltImage arm = l.image("arm64", 2);
+    l.entry(amd.manifest, ref_annotation("v1") + "," + platform_json("amd64"));
+    l.entry(arm.manifest, ref_annotation("v1") + "," + platform_json("arm64"));
+    l.finish_index();
+    l.write_dir(b.dir + "/pair");
+    auto r = b.pull("oci:" + b.dir + "/pair", "linux/amd64");
+    CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
+    STRCMP_EQUAL(amd.manifest.digest.str().c_str(), r->manifest.digest.str().c_str());
+    STRCMP_EQUAL("localhost/pair:v1", r->ref_name.c_str());
+}
+
+TEST(OciDirSource, RefusesConfigForAnotherPlatformThanTheIndexSays) {
+    LayoutFiles l;
+    BuiltImage amd = l.image("amd64", 1);
+    std::string index = R"({"schemaVersion":2,"manifests":[)" +
+                        descriptor_json_with(amd.manifest, platform_json("arm64")) + "]}";
+    l.entry(l.blob(media::oci_index, index));
+    l.finish_index();
+    l.write_dir(b.dir + "/liar");
+    auto r = b.pull("oci:" + b.dir + "/liar", "linux/arm64");
+    CHECK(!r.ok());
+    LONGS_EQUAL(EBADMSG, r.error().code);
+    CHECK(!b.store->has_blob(amd.layers[0].digest));
+    LONGS_EQUAL(0, b.ref_count());
+}
+
+TEST(OciDirSource, RefusesABlobWhoseContentDoesNotMatchItsDigest) {
+    LayoutFiles l;
+    BuiltImage img = l.image("amd64", 1);
+    l.entry(img.manifest);
+    l.finish_index();
+    std::string& layer = l.files["blobs/sha256/" + img.layers[0].digest.hex()];
+    layer[700] ^= 1;  // same size, other content
+    l.write_dir(b.dir + "/bad");
+    auto r = b.pull("oci:" + b.dir + "/bad");
+    CHECK(!r.ok());
+    LONGS_EQUAL(EBADMSG, r.error().code);
+    CHECK(!b.store->has_blob(img.layers[0].digest));
+    CHECK(!b.store->has_blob(img.manifest.digest));
+    LONGS_EQUAL(0, b.ref_count());
+}
+
+TEST(OciDirSource, RefusesAManifestThatDoesNotMatchItsDigest) {
+    LayoutFiles l;
+    BuiltImage img = l.image("amd64", 1);
+    l.entry(img.manifest);
+    l.finish_index();
+    std::string& m = l.files["blobs/sha256/" + img.manifest.digest.hex()];
+    m.replace(m.find("\"size\""), 6, "\"size\" ");  // same meaning, other bytes
+    l.write_dir(b.dir + "/badm");
+    auto r = b.pull("oci:" + b.dir + "/badm");
+    CHECK(!r.ok());
+    LONGS_EQUAL(EBADMSG, r.error().code);
+    CHECK(!b.store->has_blob(img.config.digest));
+}
+
+TEST(OciDirSource, RefusesAManifestReferencingAMissingBlob) {
+    LayoutFiles l;
+    BuiltImage img = l.image("amd64", 1);
+    l.entry(img.manifest);
+    l.finish_index();
+    l.files.erase("blobs/sha256/" + img.layers[0].digest.hex());
+    l.write_dir(b.dir + "/hole");
+    auto r = b.pull("oci:" + b.dir + "/hole");
+    CHECK(!r.ok());
+    LONGS_EQUAL(ENOENT, r.error().code);
+    CHECK_TEXT(r.error().message.find(img.layers[0].digest.str()) != std::string::npos,
+               r.error().message.c_str());
+    CHECK(!b.store->has_blob(img.manifest.digest));
+    LONGS_EQUAL(0, b.ref_count());
+}
+
+TEST(OciDirSource, RefusesADigestThatWouldBuildAPath) {
+    LayoutFiles l;
+    l.image("amd64", 1);
+    l.finish_index(
+        R"({"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:../../x","size":10}]})");
+    l.write_dir(b.dir + "/path");
+    write_path(b.dir + "/x", "{}");
+    auto r = b.pull("oci:" + b.dir + "/path");
+    CHECK(!r.ok());
+    LONGS_EQUAL(EINVAL, r.error().code);
+    LONGS_EQUAL(0, b.ref_count());
+}
+
+TEST(OciDirSource, RefusesAnArtifactBeforeFetchingLayers) {
+    LayoutFiles l;
+    Descriptor layer = l.blob("application/vnd.oci.image.layer.v1.tar", layer_tar(1));
+    Descriptor cfg = l.blob("application/vnd.oci.empty.v1+json", "{}");
+    std::string m =
+        R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"application/vnd.example.sbom","config":)" +
+        descriptor_json(cfg) + R"(,"layers":[)" + descriptor_json(layer) + "]}";
+    l.entry(l.blob(media::oci_manifest, m));
+    l.finish_index();
+    l.write_dir(b.dir + "/artifact");
+    auto r = b.pull("oci:" + b.dir + "/artifact");
+    CHECK(!r.ok());
+    LONGS_EQUAL(ENOTSUP, r.error().code);
+    CHECK_TEXT(r.error().message.find("not a runnable image") != std::string::npos,
+               r.error().message.c_str());
+    CHECK(!b.store->has_blob(layer.digest));
+    CHECK(!b.store->has_blob(cfg.digest));
+}
+
+TEST(OciDirSource, RefusesUnknownLayerTypesBeforeDownloading) {
+    LayoutFiles l;
+    Descriptor layer = l.blob("application/vnd.oci.image.layer.v1.tar+bzip2", layer_tar(1));
+    Descriptor cfg = l.blob(media::oci_config, config_json("amd64", {layer.digest}));
+    l.entry(l.blob(media::oci_manifest, manifest_json(cfg, {layer})));
+    l.finish_index();
+    l.write_dir(b.dir + "/bz");
+    auto r = b.pull("oci:" + b.dir + "/bz");
+    CHECK(!r.ok());
+    LONGS_EQUAL(ENOTSUP, r.error().code);
+    CHECK(!b.store->has_blob(cfg.digest));
+    CHECK(!b.store->has_blob(layer.digest));
+}
+
+TEST(OciDirSource, RefusesSymlinkedBlobsAndOtherLayoutVersions) {
+    LayoutFiles l;
+    BuiltImage img = l.image("amd64", 1);
+    l.entry(img.manifest);
+    l.finish_index();
+    l.write_dir(b.dir + "/link");
+    std::string layer = b.dir + "/link/blobs/sha256/" + img.layers[0].digest.hex();
+    CHECK_EQUAL(0, rename(layer.c_str(), (b.dir + "/elsewhere").c_str()));
+    CHECK_EQUAL(0, symlink((b.dir + "/elsewhere").c_str(), layer.c_str()));
+    auto r = b.pull("oci:" + b.dir + "/link");
+    CHECK(!r.ok());
+    CHECK_TEXT(r.error().message.find("symlink") != std::string::npos, r.error().message.c_str());
+
+    l.files["oci-layout"] = R"({"imageLayoutVersion":"2.0.0"})";
+    l.write_dir(b.dir + "/v2");
+    auto v2 = b.pull("oci:" + b.dir + "/v2");
+    CHECK(!v2.ok());
+    LONGS_EQUAL(ENOTSUP, v2.error().code);
+    LONGS_EQUAL(0, b.ref_count());
+}
+
+// ---------------------------------------------------------------------------------------------
+
+TEST_GROUP(OciArchiveSource) {
+    LocalBase b;
+    void setup() override {
+        b.open();
+    }
+    void teardown() override {
+        b.close();
+    }
+};
+
+TEST(OciArchiveSource, PullsPlainDotSlashAndGzipArchives) {
+    LayoutFiles l;
+    BuiltImage img = l.image("amd64", 1);
+    l.entry(img.manifest, ref_annotation("v1"));
+    l.finish_index();
+    write_path(b.dir + "/plain.tar", l.tar().finish());
+    auto r = b.pull("oci-archive:" + b.dir + "/plain.tar:v1");
+    CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
+    STRCMP_EQUAL("localhost/plain:v1", r->ref_name.c_str());
+    STRCMP_EQUAL(img.manifest.digest.str().c_str(), b.ref_digest("localhost/plain:v1").c_str());
+    CHECK(b.store->has_blob(img.layers[0].digest));
+    LONGS_EQUAL(2, r->blobs_fetched);
+
+    write_path(b.dir + "/dot.tar", l.tar("./").dir("./").finish());
+    auto dot = b.pull("oci-archive:" + b.dir + "/dot.tar");
+    CHECK_TEXT(dot.ok(), dot.ok() ? "" : dot.error().message.c_str());
+    STRCMP_EQUAL("localhost/dot:v1", dot->ref_name.c_str());
+
+    CHECK_EQUAL(
+        0, system(("gzip -n -c " + b.dir + "/plain.tar > " + b.dir + "/zipped.tar.gz").c_str()));
+    auto gz = b.pull("oci-archive:" + b.dir + "/zipped.tar.gz:v1");
+    CHECK_TEXT(gz.ok(), gz.ok() ? "" : gz.error().message.c_str());
+    STRCMP_EQUAL("localhost/zipped:v1", gz->ref_name.c_str());
+}
+
+TEST(OciArchiveSource, StreamsLargeLayersInASecondPass) {
+    LayoutFiles l;
+    Descriptor layer =
+        l.blob(media::oci_layer_tar, TarBuilder().file("big", pattern_bytes(6 << 20, 9)).finish());
+    Descriptor cfg = l.blob(media::oci_config, config_json("amd64", {layer.digest}));
+    l.entry(l.blob(media::oci_manifest, manifest_json(cfg, {layer})));
+    l.finish_index();
+    write_path(b.dir + "/big.tar", l.tar().finish());
+    auto r = b.pull("oci-archive:" + b.dir + "/big.tar");
+    CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
+    auto size = b.store->blob_size(layer.digest);
+    CHECK(size.ok());
+    LONGS_EQUAL(layer.size, *size);
+}
+
+TEST(OciArchiveSource, RefusesDotDotAndUnknownMembers) {
+    LayoutFiles l;
+    l.entry(l.image("amd64", 1).manifest);
+    l.finish_index();
+    const char* bad[] = {"../evil",          "blobs/../../evil", "/etc/passwd",     "etc/passwd",
+                         "blobs/sha256/xyz", "blobs/md5/00",     "blobs/sha256/a/b"};
+    for (const char* name : bad) {
+        write_path(b.dir + "/bad.tar", l.tar().file(name, "x").finish());
+        auto r = b.pull("oci-archive:" + b.dir + "/bad.tar");
+        CHECK_TEXT(!r.ok(), name);
+        LONGS_EQUAL_TEXT(EINVAL, r.error().code, name);
+        CHECK_TEXT(r.error().message.find("refusing") != std::string::npos,
+                   r.error().message.c_str());
+    }
+    LONGS_EQUAL(0, b.ref_count());
+}
+
+TEST(OciArchiveSource, RefusesLinksAndDuplicates) {
+    LayoutFiles l;
+    BuiltImage img = l.image("amd64", 1);
+    l.entry(img.manifest);
+    l.finish_index();
+    write_path(b.dir + "/link.tar",
+               l.tar().symlink("blobs/sha256/" + std::string(64, 'a'), "/etc/passwd").finish());
+    auto link = b.pull("oci-archive:" + b.dir + "/link.tar");
+    CHECK(!link.ok());
+    LONGS_EQUAL(EINVAL, link.error().code);
+
+    write_path(b.dir + "/dup.tar",
+               l.tar().file("index.json", R"({"schemaVersion":2,"manifests":[]})").finish());
+    auto dup = b.pull("oci-archive:" + b.dir + "/dup.tar");
+    CHECK(!dup.ok());
+    CHECK_TEXT(dup.error().message.find("twice") != std::string::npos, dup.error().message.c_str());
+    LONGS_EQUAL(0, b.ref_count());
+}
+
+TEST(OciArchiveSource, RefusesMissingAndWrongBlobs) {
+    LayoutFiles l;
+    BuiltImage img = l.image("amd64", 1);
+    l.entry(img.manifest);
+    l.finish_index();
+    std::string layer_name = "blobs/sha256/" + img.layers[0].digest.hex();
+    LayoutFiles hole = l;
+    hole.files.erase(layer_name);
+    write_path(b.dir + "/hole.tar", hole.tar().finish());
+    auto r = b.pull("oci-archive:" + b.dir + "/hole.tar");
+    CHECK(!r.ok());
+    LONGS_EQUAL(ENOENT, r.error().code);
+
+    LayoutFiles wrong = l;
+    wrong.files[layer_name][600] ^= 0x20;
+    write_path(b.dir + "/wrong.tar", wrong.tar().finish());
+    auto w = b.pull("oci-archive:" + b.dir + "/wrong.tar");
+    CHECK(!w.ok());
+    LONGS_EQUAL(EBADMSG, w.error().code);
+    CHECK(!b.store->has_blob(img.layers[0].digest));
+    LONGS_EQUAL(0, b.ref_count());
+}
+
+TEST(OciArchiveSource, RefusesDamagedArchives) {
+    LayoutFiles l;
+    l.entry(l.image("amd64", 1).manifest);
+    l.finish_index();
+    write_path(b.dir + "/damaged.tar", l.tar().damage_header(3).finish());
+    auto r = b.pull("oci-archive:" + b.dir + "/damaged.tar");
+    CHECK(!r.ok());
+    std::string cut = l.tar().finish();
+    write_path(b.dir + "/cut.tar", cut.substr(0, cut.size() / 2));
+    auto c = b.pull("oci-archive:" + b.dir + "/cut.tar");
+    CHECK(!c.ok());
+    LONGS_EQUAL(0, b.ref_count());
+}
+
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+struct SavedImage {
+    std::string config;
+    std::vector<std::string> layers;  // tar bytes
+    Digest config_digest = sha256_of("");
+    std::vector<Digest> layer_digests;
+};
+
+SavedImage saved_image(unsigned seed, const std::string& arch = "amd64") {
+    SavedImage s;
+    for (unsigned i = 0; i < 2; ++i) {
+        s.layers.push_back(layer_tar(seed * 10 + i));
+        s.layer_digests.push_back(sha256_of(s.layers.back()));
+    }
+    s.config = config_json(arch, s.layer_digests);
+    s.config_digest = sha256_of(s.config);
+    return s;
+}
+
+// manifest.json entry for img stored under ID/ (legacy layout).
+std::string saved_entry(const SavedImage& img, const std::string& id, const std::string& tags) {
+    std::string s = R"({"Config":")" + id + R"(.json","RepoTags":)" + tags + R"(,"Layers":[)";
+    for (size_t i = 0; i < img.layers.size(); ++i)
+        s += (i ? "," : "") + strf("\"%s%zu/layer.tar\"", id.c_str(), i);
+    return s + "]}";
+}
+
+void add_saved(TarBuilder& t, const SavedImage& img, const std::string& id) {
+    t.file(id + ".json", img.config);
+    for (size_t i = 0; i < img.layers.size(); ++i) {
+        std::string d = strf("%s%zu/", id.c_str(), i);
+        t.dir(d).file(d + "VERSION", "1.0").file(d + "layer.tar", img.layers[i]);
+    }
+}
+
+}  // namespace
+
+TEST_GROUP(DockerArchiveSource) {
+    LocalBase b;
+    void setup() override {
+        b.open();
+    }
+    void teardown() override {
+        b.close();
+    }
+    std::string stored_manifest(const std::string& name) {
+        auto ref = b.store->find_ref(name);
+        if (!ref || !*ref) return "";
+        auto m = b.store->read_blob((*ref)->target.digest, 1 << 20);
+        return m ? *m : "";
+    }
+};
+
+TEST(DockerArchiveSource, ConvertsASavedImageToOci) {
+    SavedImage img = saved_image(1);
+    TarBuilder t;
+    add_saved(t, img, "aaa");
+    t.file("manifest.json", "[" + saved_entry(img, "aaa", R"(["busybox:1.36"])") + "]");
+    t.file("repositories", R"({"busybox":{"1.36":"aaa"}})");
+    write_path(b.dir + "/bb.tar", t.finish());
+
+    auto r = b.pull("docker-archive:" + b.dir + "/bb.tar");
+    CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
+    STRCMP_EQUAL("docker.io/library/busybox:1.36", r->ref_name.c_str());
+    CHECK(b.store->has_blob(img.config_digest));
+    for (const Digest& d : img.layer_digests) CHECK(b.store->has_blob(d));
+    std::string m = stored_manifest("docker.io/library/busybox:1.36");
+    CHECK_TEXT(
+        m.find(R"("mediaType":"application/vnd.oci.image.manifest.v1+json")") != std::string::npos,
+        m.c_str());
+    CHECK_TEXT(m.find(R"("mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
+                      img.config_digest.str()) != std::string::npos,
+               m.c_str());
+    CHECK_TEXT(m.find(R"("mediaType":"application/vnd.oci.image.layer.v1.tar","digest":")" +
+                      img.layer_digests[1].str()) != std::string::npos,
+               m.c_str());
+    auto config = b.store->read_blob(img.config_digest, 1 << 20);
+    CHECK(config.ok());
+    STRCMP_EQUAL(img.config.c_str(), config->c_str());  // stored as it was
+
+    // Deterministic: the same archive gives the same manifest.
+    auto again = b.pull("docker-archive:" + b.dir + "/bb.tar");
+    CHECK(again.ok());
+    STRCMP_EQUAL(r->manifest.digest.str().c_str(), again->manifest.digest.str().c_str());
+}
+
+TEST(DockerArchiveSource, SelectsByTagOrIndex) {
+    SavedImage one = saved_image(1), two = saved_image(2);
+    TarBuilder t;
+    add_saved(t, one, "one");
+    add_saved(t, two, "two");
+    t.file("manifest.json", "[" + saved_entry(one, "one", R"(["app:1"])") + "," +
+                                saved_entry(two, "two", R"(["quay.io/x/app:2","app:latest"])") +
+                                "]");
+    write_path(b.dir + "/Two Images.tar", t.finish());
+    std::string src = "docker-archive:" + b.dir + "/Two Images.tar";
+
+    auto none = b.pull(src);
+    CHECK(!none.ok());
+    LONGS_EQUAL(EINVAL, none.error().code);
+    CHECK_TEXT(none.error().message.find("'app:1'") != std::string::npos,
+               none.error().message.c_str());
+
+    auto by_tag = b.pull(src + ":docker.io/library/app:latest");
+    CHECK_TEXT(by_tag.ok(), by_tag.ok() ? "" : by_tag.error().message.c_str());
+    STRCMP_EQUAL("docker.io/library/app:latest", by_tag->ref_name.c_str());
+    CHECK(b.store->has_blob(two.layer_digests[0]));
+    CHECK(!b.store->has_blob(one.layer_digests[0]));
+
+    auto by_index = b.pull(src + ":@0");
+    CHECK_TEXT(by_index.ok(), by_index.ok() ? "" : by_index.error().message.c_str());
+    STRCMP_EQUAL("docker.io/library/app:1", by_index->ref_name.c_str());
+
+    auto out_of_range = b.pull(src + ":@2");
+    CHECK(!out_of_range.ok());
+    LONGS_EQUAL(ENOENT, out_of_range.error().code);
+}
+
+TEST(DockerArchiveSource, UntaggedImageIsLocalhostLatest) {
+    SavedImage img = saved_image(3);
+    TarBuilder t;
+    add_saved(t, img, "id");
+    t.file("manifest.json", "[" + saved_entry(img, "id", "null") + "]");
+    write_path(b.dir + "/Saved.Image.tar", t.finish());
+    auto r = b.pull("docker-archive:" + b.dir + "/Saved.Image.tar");
+    CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
+    STRCMP_EQUAL("localhost/saved.image:latest", r->ref_name.c_str());
+}
+
+TEST(DockerArchiveSource, RefusesALayerThatIsNotItsDiffId) {
+    SavedImage img = saved_image(4);
+    img.layers[1][700] ^= 1;  // the config still names the original diff_id
+    TarBuilder t;
+    add_saved(t, img, "x");
+    t.file("manifest.json", "[" + saved_entry(img, "x", R"(["bad:1"])") + "]");
+    write_path(b.dir + "/bad.tar", t.finish());
+    auto r = b.pull("docker-archive:" + b.dir + "/bad.tar");
+    CHECK(!r.ok());
+    LONGS_EQUAL(EBADMSG, r.error().code);
+    CHECK_TEXT(r.error().message.find("diff_id") != std::string::npos, r.error().message.c_str());
+    CHECK(!b.store->has_blob(img.layer_digests[1]));
+    LONGS_EQUAL(0, b.ref_count());
+}
+
+TEST(DockerArchiveSource, FollowsSharedLayerLinksInsideTheArchiveOnly) {
+    SavedImage img = saved_image(5);
+    TarBuilder t;
+    t.file("c.json", img.config);
+    t.dir("l0/").file("l0/layer.tar", img.layers[0]);
+    t.dir("l1/").file("real1.tar", img.layers[1]).symlink("l1/layer.tar", "../real1.tar");
+    t.file(
+        "manifest.json",
+        R"([{"Config":"c.json","RepoTags":["linked:1"],"Layers":["l0/layer.tar","./l1/layer.tar"]}])");
+    write_path(b.dir + "/linked.tar", t.finish());
+    auto r = b.pull("docker-archive:" + b.dir + "/linked.tar");
+    CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
+    CHECK(b.store->has_blob(img.layer_digests[1]));
+
+    TarBuilder e;
+    e.file("c.json", img.config)
+        .file("l0.tar", img.layers[0])
+        .symlink("l1.tar", "../../etc/passwd");
+    e.file("manifest.json",
+           R"([{"Config":"c.json","RepoTags":["esc:1"],"Layers":["l0.tar","l1.tar"]}])");
+    write_path(b.dir + "/escape.tar", e.finish());
+    auto esc = b.pull("docker-archive:" + b.dir + "/escape.tar");
+    CHECK(!esc.ok());
+    LONGS_EQUAL(EINVAL, esc.error().code);
+
+    TarBuilder p;
+    p.file("c.json", img.config).file("l0.tar", img.layers[0]).file("../l1.tar", img.layers[1]);
+    p.file("manifest.json",
+           R"([{"Config":"c.json","RepoTags":["p:1"],"Layers":["l0.tar","../l1.tar"]}])");
+    write_path(b.dir + "/dotdot.tar", p.finish());
+    auto dd = b.pull("docker-archive:" + b.dir + "/dotdot.tar");
+    CHECK(!dd.ok());
+    LONGS_EQUAL(EINVAL, dd.error().code);
+    LONGS_EQUAL(1, b.ref_count());
+}
+
+TEST(DockerArchiveSource, ReadsAnOciLayoutWithoutManifestJson) {
+    LayoutFiles l;
+    BuiltImage img = l.image("amd64", 6);
+    l.entry(img.manifest, ref_annotation("app:2"));
+    l.finish_index();
+    write_path(b.dir + "/new.tar", l.tar().file("repositories", "{}").finish());
+    auto r = b.pull("docker-archive:" + b.dir + "/new.tar");
+    CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
+    STRCMP_EQUAL("docker.io/library/app:2", r->ref_name.c_str());
+    STRCMP_EQUAL(img.manifest.digest.str().c_str(), r->manifest.digest.str().c_str());
+}
+
+TEST(DockerArchiveSource, RefusesArchivesWithoutAManifest) {
+    write_path(b.dir + "/old.tar", TarBuilder().file("repositories", "{}").finish());
+    auto r = b.pull("docker-archive:" + b.dir + "/old.tar");
+    CHECK(!r.ok());
+    LONGS_EQUAL(ENOENT, r.error().code);
+}
