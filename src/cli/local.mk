@@ -25,3 +25,7 @@ tests_unit_unit_tests_SOURCES += \
 	tests/unit/options_test.cpp \
 	tests/unit/progress_display_test.cpp \
 	tests/unit/table_test.cpp
+
+# The command line end to end (TAP; see tests/local.mk for the harness).
+TESTS += tests/integration/cli.sh
+EXTRA_DIST += tests/integration/cli.sh
