@@ -17,7 +17,7 @@ namespace ocipod {
 
 // A BodySink that can start over for a retried request.
 class ApiBody : public BodySink {
-  public:
+public:
     virtual void restart() = 0;
 };
 

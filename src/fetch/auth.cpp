@@ -39,6 +39,16 @@ std::string url_escape(std::string_view s) {
     return out;
 }
 
+// Every challenge of every WWW-Authenticate header, in order.
+std::vector<AuthChallenge> all_challenges(const HttpHeaders& headers) {
+    std::vector<AuthChallenge> out;
+    for (auto v : headers.get_all("www-authenticate")) {
+        auto more = parse_www_authenticate(v);
+        out.insert(out.end(), more.begin(), more.end());
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string base64_encode(std::string_view in) {
@@ -125,12 +135,22 @@ Result<std::string> Authenticator::authorization(std::string_view url, AuthAttem
     return attempt.sent;
 }
 
-Status Authenticator::on_unauthorized(const HttpHeaders& headers, AuthAttempt& attempt) {
-    std::vector<AuthChallenge> challenges;
-    for (auto v : headers.get_all("www-authenticate")) {
-        auto more = parse_www_authenticate(v);
-        challenges.insert(challenges.end(), more.begin(), more.end());
+void Authenticator::learn(const HttpHeaders& headers) {
+    std::vector<AuthChallenge> challenges = all_challenges(headers);
+    if (const AuthChallenge* bearer = find_challenge(challenges, "bearer")) {
+        auto realm = bearer->param("realm");
+        if (!realm || !is_http_url(*realm)) return;
+        scheme_ = Scheme::bearer;
+        realm_ = *realm;
+        service_ = bearer->param("service").value_or("");
+    } else if (find_challenge(challenges, "basic") && credentials_ &&
+               !credentials_->username.empty()) {
+        scheme_ = Scheme::basic;
     }
+}
+
+Status Authenticator::on_unauthorized(const HttpHeaders& headers, AuthAttempt& attempt) {
+    std::vector<AuthChallenge> challenges = all_challenges(headers);
     if (const AuthChallenge* bearer = find_challenge(challenges, "bearer")) {
         auto realm = bearer->param("realm");
         if (!realm || realm->empty())

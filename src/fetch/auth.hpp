@@ -53,7 +53,7 @@ struct AuthAttempt {
 };
 
 class Authenticator {
-  public:
+public:
     Authenticator(Transport& transport, const FetchPolicy& policy, std::string registry_url,
                   std::optional<Credentials> credentials);
 
@@ -66,10 +66,14 @@ class Authenticator {
     // or token ready); an error: give up (EACCES).
     Status on_unauthorized(const HttpHeaders& headers, AuthAttempt& attempt);
 
+    // Learn the scheme (and Bearer realm) from a challenge seen outside a request flow (the
+    // /v2/ ping), so the first repository request can carry a token right away.
+    void learn(const HttpHeaders& headers);
+
     // Token requests made (tests count them).
     unsigned long token_requests() const { return token_requests_; }
 
-  private:
+private:
     enum class Scheme { unknown, basic, bearer };
     struct Token {
         std::string value;

@@ -25,6 +25,7 @@ bool is_redirect(long status) {
 }
 
 std::string seconds_text(std::chrono::milliseconds d) {
+    if (d.count() < 1000) return strf("%lld ms", (long long)d.count());
     if (d.count() % 1000 == 0) return strf("%lld s", (long long)(d.count() / 1000));
     return strf("%.1f s", double(d.count()) / 1000.0);
 }
@@ -74,6 +75,26 @@ void BlobDownload::cancel() {
     }
 }
 
+bool BlobDownload::stalled(Clock::time_point now) const {
+    return state_ == State::running && call_ && !call_->done() &&
+           now - last_data_ >= std::chrono::seconds(ctx_.policy.stall_seconds);
+}
+
+void BlobDownload::abort_stalled() {
+    if (!stalled(Clock::now())) return;
+    bool progress = call_->sink_bytes() > 0;
+    ctx_.transport.cancel(*call_);
+    call_.reset();
+    Error e = make_error(ETIMEDOUT, "no data for %ld s", ctx_.policy.stall_seconds);
+    if (progress) {
+        no_progress_ = 0;
+        return retry_in(std::chrono::milliseconds(0),
+                        strf("%s at byte %lld", e.message.c_str(), (long long)offset()));
+    }
+    if (++no_progress_ >= max_no_progress) return source_failed(e);
+    retry_in(backoff_delay(ctx_.policy, no_progress_), e.message);
+}
+
 void BlobDownload::step() {
     switch (state_) {
         case State::idle:
@@ -115,6 +136,7 @@ void BlobDownload::start_request() {
         if (!value->empty()) req.headers.push_back("Authorization: " + *value);
     }
     call_ = std::make_unique<HttpCall>(std::move(req), this, error_body_cap);
+    last_data_ = Clock::now();
     Status st = ctx_.transport.start(*call_);
     if (!st.ok()) return fail(std::move(st).error());
     state_ = State::running;
@@ -161,6 +183,7 @@ Status BlobDownload::on_data(const char* data, size_t len) {
                           (long long)blob_.size);
     }
     TRY(ingest_->write(data, len));
+    last_data_ = Clock::now();
     if (ctx_.progress) ctx_.progress->blob_progress(blob_, offset());
     return {};
 }
@@ -312,7 +335,10 @@ void BlobDownload::source_failed(Error e) {
 void BlobDownload::fail(Error e) {
     cancel();
     state_ = State::failed;
-    error_ = std::move(e).wrap(strf("blob '%s'", blob_.digest.str().c_str()));
+    // Name the blob once (the store's errors already do).
+    if (!starts_with(e.message, "blob "))
+        e = std::move(e).wrap(strf("blob '%s'", blob_.digest.str().c_str()));
+    error_ = std::move(e);
 }
 
 }  // namespace ocipod

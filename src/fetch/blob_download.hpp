@@ -40,7 +40,7 @@ struct BlobContext {
 };
 
 class BlobDownload : public BodySink {
-  public:
+public:
     using Clock = std::chrono::steady_clock;
 
     BlobDownload(BlobContext& ctx, const Descriptor& blob, Ingest ingest);
@@ -59,12 +59,17 @@ class BlobDownload : public BodySink {
     void step();
     // Stop the running request; the partial data stays in the ingest for a later resume.
     void cancel();
+    // No byte for policy.stall_seconds on the running request. libcurl's low-speed check (also
+    // set) averages over a 5 s window, so a burst followed by silence is caught late; this check
+    // is exact. abort_stalled() then treats it like a dropped connection: resume with Range.
+    bool stalled(Clock::time_point now) const;
+    void abort_stalled();
 
     // BodySink
     Status on_headers(long status, const HttpHeaders& headers) override;
     Status on_data(const char* data, size_t len) override;
 
-  private:
+private:
     enum class State { idle, running, waiting, finished, failed };
 
     void judge();
@@ -90,8 +95,9 @@ class BlobDownload : public BodySink {
     Error error_;
     std::unique_ptr<HttpCall> call_;
     Clock::time_point wake_at_ = Clock::time_point::max();
-    int64_t attempt_offset_ = 0;  // where the running request's body starts
-    bool started_ = false;        // blob_started reported
+    int64_t attempt_offset_ = 0;   // where the running request's body starts
+    Clock::time_point last_data_;  // start of the running request or its latest byte
+    bool started_ = false;         // blob_started reported
 
     // Bounds (per source unless noted).
     int calls_ = 0;           // HTTP requests for this blob (all sources)

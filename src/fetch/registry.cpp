@@ -64,6 +64,7 @@ Status RegistryClient::ping() {
     get.url = s_->base_url + "/v2/";
     ApiAnswer a = TRY_WRAP(api_get(*s_->transport, s_->policy, get),
                            strf("registry '%s'", s_->endpoint.host.c_str()));
+    if (a.status == 401) s_->auth->learn(a.headers);
     if (a.status == 200 || a.status == 401) return {};
     if (a.status == 404)
         return make_error(ENOTSUP,
@@ -208,6 +209,7 @@ Status RegistryClient::fetch_blobs(const std::vector<Descriptor>& blobs, Store& 
         auto now = BlobDownload::Clock::now();
         for (size_t i = 0; i < active.size() && !first_error; i++) {
             BlobDownload& dl = *active[i];
+            if (dl.stalled(now)) dl.abort_stalled();
             if (dl.ready(now)) dl.step();
             if (dl.failed()) first_error = dl.error();
         }

@@ -6,9 +6,9 @@
 // carries one request and collects one answer — no redirects are followed here (see
 // redirect_policy.hpp), no content decoding is asked for (blob bytes are the stored bytes).
 //
-// TLS: the system CAs (CAPATH, the default of the GnuTLS build) plus TlsFiles.ca_files (given as
-// CAINFO; GnuTLS loads both), the client certificate for the registry host, and
-// Endpoint.tls_verify=false disabling verification for the registry host only.
+// TLS: the system CAs plus TlsFiles.ca_files (see setup_ca_files), the client certificate for
+// the registry host, and Endpoint.tls_verify=false disabling verification for the registry host
+// only (token realms and storage hosts elsewhere are always verified).
 #pragma once
 
 #include <chrono>
@@ -36,7 +36,7 @@ struct HttpRequest {
 
 // Receives the body of a 2xx answer. Errors abort the transfer (and are kept in the call).
 class BodySink {
-  public:
+public:
     virtual ~BodySink() = default;
     virtual Status on_headers(long status, const HttpHeaders& headers) = 0;
     virtual Status on_data(const char* data, size_t len) = 0;
@@ -45,7 +45,7 @@ class BodySink {
 class Transport;
 
 class HttpCall {
-  public:
+public:
     // sink may be null: then 2xx bodies are collected like error bodies, up to body_cap.
     HttpCall(HttpRequest request, BodySink* sink, size_t body_cap);
     ~HttpCall();
@@ -74,7 +74,7 @@ class HttpCall {
     // certs.d and --tls-verify=false.
     Error transfer_error() const;
 
-  private:
+private:
     friend class Transport;
     static size_t header_cb(char* p, size_t size, size_t n, void* self);
     static size_t write_cb(char* p, size_t size, size_t n, void* self);
@@ -98,7 +98,7 @@ class HttpCall {
 };
 
 class Transport {
-  public:
+public:
     static Result<std::unique_ptr<Transport>> create(const Endpoint& endpoint, const TlsFiles& tls,
                                                      const FetchPolicy& policy);
     ~Transport();
@@ -117,8 +117,9 @@ class Transport {
     unsigned long request_count() const { return requests_; }
     int running() const { return running_; }
 
-  private:
+private:
     Transport() = default;
+    Status setup_ca_files(const std::vector<std::string>& extra);
     Status configure(HttpCall& call);
     Status perform();
 
@@ -128,6 +129,7 @@ class Transport {
     std::string user_agent_;
     std::string ca_file_;  // "" or the extra CAs (a path or /proc/self/fd/N of a memfd)
     UniqueFd ca_memfd_;
+    bool no_capath_ = false;
     CurlShare share_;
     CurlMulti multi_;
     unsigned long requests_ = 0;

@@ -38,7 +38,7 @@ bool is_token68_char(char c) {
 }
 
 class Parser {
-  public:
+public:
     explicit Parser(std::string_view s) : s_(s) {}
 
     std::vector<AuthChallenge> run() {
@@ -59,7 +59,7 @@ class Parser {
         return out;
     }
 
-  private:
+private:
     bool at_end() const { return i_ >= s_.size(); }
     char peek(size_t ahead = 0) const { return i_ + ahead < s_.size() ? s_[i_ + ahead] : '\0'; }
     void skip_ws() {
