@@ -158,8 +158,10 @@ std::string ProgressDisplay::active_line(const Blob& b, int64_t now_us) const {
     int64_t moved = b.done - b.resumed_from;
     if (elapsed >= 500'000 && moved > 0)
         tail += "  " + size_text(moved * 1'000'000 / elapsed) + "/s";
-    int room = opt_.width - 1 - static_cast<int>(head.size() + tail.size()) - 2;
-    int width = std::clamp(room, 10, 40);
+    // The bar's width depends only on the terminal, so bars of all lines stay aligned; the room
+    // kept for the tail fits its longest form, " 999 kB / 999 MB  999 kB/s".
+    constexpr int tail_room = 26;
+    int width = std::clamp(opt_.width - 1 - static_cast<int>(head.size()) - 2 - tail_room, 10, 40);
     return head + bar(b.done, b.size, width) + tail;
 }
 
