@@ -25,27 +25,6 @@ struct IndexDoc {
     json_t* manifests = nullptr;  // borrowed from root
 };
 
-// parse_descriptor(), without handing it the "platform" member: its platform path reads through
-// TRY(r.wrap(...)), which uses a destroyed temporary (Result::wrap()&& returns a reference to it).
-// Until that is fixed in src/oci, the platform is parsed here.
-Result<Descriptor> parse_entry(const json_t* entry) {
-    const json_t* platform = json_opt_member(entry, "platform");
-    if (!platform) return parse_descriptor(entry);
-    JsonPtr rest(json_copy(const_cast<json_t*>(entry)));
-    if (!rest) return make_error(ENOMEM, "copying an index entry");
-    json_object_del(rest.get(), "platform");
-    Descriptor d = TRY(parse_descriptor(rest.get()));
-    if (!json_is_object(platform)) return make_error(EBADMSG, "field 'platform' is not an object");
-    Platform p;
-    p.os = TRY(json_req_string(platform, "os"));
-    p.architecture = TRY(json_req_string(platform, "architecture"));
-    p.variant = TRY(json_opt_string(platform, "variant")).value_or("");
-    p.os_version = TRY(json_opt_string(platform, "os.version")).value_or("");
-    p.os_features = TRY(json_opt_string_array(platform, "os.features"));
-    d.platform = std::move(p);
-    return d;
-}
-
 Status check_index(const json_t* root) {
     if (!json_is_object(root)) return make_error(EBADMSG, "not a JSON object");
     int64_t version = TRY(json_req_int(root, "schemaVersion"));
@@ -60,7 +39,7 @@ Status check_index(const json_t* root) {
     size_t i;
     const json_t* entry;
     json_array_foreach(manifests, i, entry) {
-        TRY_WRAP(parse_entry(entry), strf("manifests[%zu]", i));
+        TRY_WRAP(parse_descriptor(entry), strf("manifests[%zu]", i));
         if (const json_t* ann = json_opt_member(entry, "annotations")) {
             const json_t* name = json_opt_member(ann, annotation_ref_name);
             if (name && !json_is_string(name))
@@ -132,7 +111,7 @@ Result<std::vector<RefEntry>> Store::list_refs() const {
     json_array_foreach(doc.manifests, i, entry) {
         const char* name = entry_ref_name(entry);
         if (!name) continue;
-        refs.push_back(RefEntry{name, TRY(parse_entry(entry))});
+        refs.push_back(RefEntry{name, TRY(parse_descriptor(entry))});
     }
     return refs;
 }
