@@ -112,7 +112,6 @@ int cmd_inspect(const GlobalOptions& global, const InspectArgs& args) {
         if (!store) return not_found(args.ref);
         auto ref = TRY(resolve_local_ref(*store, args.ref));
         if (!ref) return not_found(args.ref);
-        // TRY_WRAP, not TRY(r.wrap()): wrap() on a temporary returns a reference to it.
         LocalImage img =
             TRY_WRAP(load_local_image(*store, *ref), strf("image '%s'", ref->name.c_str()));
 
