@@ -72,9 +72,8 @@ tap_check_error "no credentials at all fails with one error line" \
 
 # The CA is known only through $OCI_POD_CERTS_DIRS: without it the server is untrusted.
 mkdir -p "$TEST_TMP/no-certs"
-handshake_errors() { grep -c "TLS handshake error" "$REGISTRY_LOG"; }
 http_requests() { grep -c '"GET /v2/' "$REGISTRY_LOG"; }
-before_tls=$(handshake_errors) before_http=$(http_requests)
+before_http=$(http_requests)
 new_root
 tap_check_error "without the CA, the certificate is refused with one error line" \
     env OCI_POD_CERTS_DIRS="$TEST_TMP/no-certs" \
@@ -84,7 +83,7 @@ if grep -qiE 'certificate|tls|x509|verif|issuer|trust' "$TEST_TMP/last.err"; the
 else
     tap_not_ok "... which names the TLS problem" "$(cat "$TEST_TMP/last.err")"
 fi
-if [ "$(handshake_errors)" -gt "$before_tls" ] && [ "$(http_requests)" = "$before_http" ] &&
+if [ "$(http_requests)" = "$before_http" ] &&
     ! grep -q "client sent an HTTP request to an HTTPS server" "$REGISTRY_LOG"; then
     tap_ok "... and no request was sent, over TLS or plain HTTP"
 else
