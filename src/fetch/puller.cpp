@@ -18,9 +18,9 @@ Result<PullResult> pull_image(Store& store, std::string_view source, const PullO
     switch (src.kind) {
         case SourceKind::registry: {
             RegistriesConf conf = TRY_WRAP(RegistriesConf::load(), ctx);
+            // Errors name the reference actually tried ("pulling 'quay.io/x:1': ...").
             return pull_from_registry(store, src.ref, conf, options, progress,
-                                      default_endpoint_opener(options))
-                .wrap("pulling");
+                                      default_endpoint_opener(options));
         }
         case SourceKind::oci_dir:
             return pull_oci_dir(store, src.path, src.local_ref, wanted, progress).wrap(ctx);

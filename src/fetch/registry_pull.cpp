@@ -129,7 +129,7 @@ Result<PullResult> pull_from_registry(Store& store, const Reference& ref,
     std::string tried;
     std::optional<Error> last;
     for (const Reference& cand : candidates) {
-        std::string ctx = strf("'%s'", cand.str().c_str());
+        std::string ctx = strf("pulling '%s'", cand.str().c_str());
         std::vector<Endpoint> endpoints =
             TRY_WRAP(conf.endpoints_for(cand, options.tls_verify), ctx);
         EndpointChain chain(cand, std::move(endpoints), open);
@@ -138,16 +138,21 @@ Result<PullResult> pull_from_registry(Store& store, const Reference& ref,
             if (top.error().code != ENOENT || candidates.size() == 1)
                 return std::move(top).error().wrap(ctx);
             tried += (tried.empty() ? "" : ", ") + cand.registry;
-            last = std::move(top).error().wrap(ctx);
+            last = std::move(top).error().wrap(strf("'%s'", cand.str().c_str()));
             continue;
         }
+        if (cand.digest && top->digest != *cand.digest)
+            return make_error(EBADMSG, "%s: the registry sent manifest %s, refusing", ctx.c_str(),
+                              top->digest.str().c_str());
         return import_image(chain, store, *top, "", ImportRequest{wanted, cand.str()}, progress)
             .wrap(ctx);
     }
     std::string_view shown = ref.repository;
     if (starts_with(shown, "library/")) shown.remove_prefix(8);
-    return make_error(ENOENT, "'%s' was not found on any of the search registries (%s); last: %s",
-                      printable(shown).c_str(), tried.c_str(), last ? last->message.c_str() : "");
+    return make_error(
+        ENOENT, "pulling '%s%s%s': not found on any of the search registries (%s); last: %s",
+        printable(shown).c_str(), ref.digest ? "@" : ":", printable(ref.tag_or_digest()).c_str(),
+        tried.c_str(), last ? last->message.c_str() : "");
 }
 
 }  // namespace ocipod

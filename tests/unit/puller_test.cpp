@@ -471,3 +471,18 @@ TEST(RegistryPull, RefIsSetOnlyAfterEverythingIsStored) {
     LONGS_EQUAL(img.layers[0].size, again->bytes_fetched);
     LONGS_EQUAL(1, ref_count());
 }
+
+TEST(RegistryPull, ByDigestTheManifestMustBeThatDigest) {
+    FakeEndpoint& ep = hosts["reg.example"];
+    BuiltImage one, two;
+    push_image(ep, "", "amd64", 1, &one);
+    push_image(ep, "", "amd64", 2, &two);
+    ep.manifests.at(one.manifest.digest.str()) = ep.manifests.at(two.manifest.digest.str());
+    auto r = pull("reg.example/app@" + one.manifest.digest.str());
+    CHECK(!r.ok());
+    LONGS_EQUAL(EBADMSG, r.error().code);
+    LONGS_EQUAL(0, ref_count());
+    auto good = pull("reg.example/app@" + two.manifest.digest.str());
+    CHECK_TEXT(good.ok(), good.ok() ? "" : good.error().message.c_str());
+    STRCMP_EQUAL(("reg.example/app@" + two.manifest.digest.str()).c_str(), good->ref_name.c_str());
+}
