@@ -45,4 +45,5 @@ tests_unit_unit_tests_SOURCES += \
 	tests/unit/redirect_policy_test.cpp \
 	tests/unit/token_response_test.cpp \
 	tests/unit/www_authenticate_test.cpp
-tests_unit_unit_tests_SOURCES += tests/unit/puller_test.cpp tests/unit/local_source_test.cpp tests/unit/image_fixture.hpp
+tests_unit_unit_tests_SOURCES += tests/unit/puller_test.cpp tests/unit/local_source_test.cpp \
+	tests/unit/docker_archive_test.cpp tests/unit/image_fixture.hpp

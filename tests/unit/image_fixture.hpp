@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "fetch/puller.hpp"
 #include "oci/descriptor.hpp"
 #include "oci/media_types.hpp"
+#include "store/store.hpp"
 #include "store_fixture.hpp"
 
 namespace ocipod::test {
@@ -151,6 +153,42 @@ public:
         t.dir(prefix + "blobs/").dir(prefix + "blobs/sha256/");
         for (const auto& [name, data] : files) t.file(prefix + name, data);
         return t;
+    }
+};
+
+// Common state: a scratch directory, a store in it and pull helpers.
+struct LocalBase {
+    TempDir* tmp = nullptr;
+    Store* store = nullptr;
+    std::string dir;
+
+    // "" or the error that kept the store from opening.
+    std::string open() {
+        tmp = new TempDir();
+        dir = tmp->path();
+        auto s = Store::open(dir + "/root", true);
+        if (!s) return s.error().message;
+        store = new Store(s.take());
+        return "";
+    }
+    void close() {
+        delete store;
+        delete tmp;
+    }
+    Result<PullResult> pull(const std::string& source,
+                            const std::string& platform = "linux/amd64") {
+        PullOptions o;
+        o.platform = parse_platform(platform).take();
+        return pull_image(*store, source, o, nullptr);
+    }
+    std::string ref_digest(const std::string& name) {
+        auto r = store->find_ref(name);
+        if (!r || !*r) return "";
+        return (*r)->target.digest.str();
+    }
+    size_t ref_count() {
+        auto r = store->list_refs();
+        return r ? r->size() : 999;
     }
 };
 
