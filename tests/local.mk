@@ -33,3 +33,6 @@ EXTRA_DIST += \
 	tests/README.md \
 	demo.sh \
 	.ci/run
+# Registry faults against the fake registry (THREATS.md 3.2).
+TESTS += tests/integration/fetch_faults.sh
+EXTRA_DIST += tests/integration/fetch_faults.sh tests/fixtures/fake_registry.py

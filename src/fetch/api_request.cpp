@@ -72,9 +72,13 @@ Result<ApiAnswer> api_get(Transport& transport, const FetchPolicy& policy, const
             hops = 0;
             continue;
         }
-        if (is_retryable_status(status) && ++retries < policy.max_attempts) {
-            TRY(transport.sleep(retry_delay(policy, retries, call.headers(), time(nullptr))));
-            continue;
+        if (is_retryable_status(status)) {
+            if (++retries < policy.max_attempts) {
+                TRY(transport.sleep(retry_delay(policy, retries, call.headers(), time(nullptr))));
+                continue;
+            }
+            return registry_error(status, call.body())
+                .wrap(strf("giving up after %d attempts", retries));
         }
         ApiAnswer a;
         a.status = status;

@@ -35,8 +35,9 @@ struct ApiAnswer {
     std::string body;  // non-2xx bodies (and 2xx without a sink), at most error_body_cap bytes
 };
 
-// Ok with the final answer, whatever its status (callers judge it); an error for transport
-// failures after the last attempt, refused redirects, authentication failures and sink errors.
+// Ok with the final answer, whatever its status (callers judge it), except: an error for
+// transport failures and retryable statuses after the last attempt, refused redirects,
+// authentication failures and sink errors.
 Result<ApiAnswer> api_get(Transport& transport, const FetchPolicy& policy, const ApiGet& get);
 
 }  // namespace ocipod

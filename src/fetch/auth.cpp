@@ -231,9 +231,7 @@ Result<std::string> Authenticator::token_request(const std::string& scope, bool 
                 base64_encode(credentials_->username + ":" + credentials_->password));
         }
     }
-    std::string host = realm_;
-    if (auto o = url_origin(realm_); o.ok()) host = o->host;
-    std::string what = strf("token request to '%s'", host.c_str());
+    std::string what = strf("token request to '%s'", url_host_text(realm_).c_str());
 
     for (int attempt = 1;; attempt++) {
         HttpCall call(req, nullptr, max_token_response_bytes + 1);

@@ -250,7 +250,8 @@ void BlobDownload::judge() {
     }
     if (is_retryable_status(status)) {
         if (++status_retries_ >= ctx_.policy.max_attempts)
-            return source_failed(registry_error(status, call->body()));
+            return source_failed(registry_error(status, call->body())
+                                     .wrap(strf("giving up after %d attempts", status_retries_)));
         auto delay = retry_delay(ctx_.policy, status_retries_, call->headers(), time(nullptr));
         return retry_in(delay, strf("HTTP %ld", status));
     }

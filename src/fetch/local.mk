@@ -47,3 +47,12 @@ tests_unit_unit_tests_SOURCES += \
 	tests/unit/www_authenticate_test.cpp
 tests_unit_unit_tests_SOURCES += tests/unit/puller_test.cpp tests/unit/local_source_test.cpp \
 	tests/unit/docker_archive_test.cpp tests/unit/image_fixture.hpp
+# RegistryClient against tests/fixtures/fake_registry.py (policy knobs the CLI does not expose).
+check_PROGRAMS += tests/integration/registry-client-tests
+tests_integration_registry_client_tests_SOURCES = \
+	tests/unit/main.cpp \
+	tests/integration/registry_client_test.cpp
+tests_integration_registry_client_tests_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR=\"$(abs_top_srcdir)\"
+tests_integration_registry_client_tests_CXXFLAGS = $(AM_CXXFLAGS) $(CPPUTEST_CFLAGS)
+tests_integration_registry_client_tests_LDADD = liboci-pod.la $(DEPS_LIBS) $(CPPUTEST_LIBS)
+TESTS += tests/integration/registry-client-tests

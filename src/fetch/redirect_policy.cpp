@@ -76,6 +76,13 @@ Status check_redirect(std::string_view from, std::string_view to) {
     return {};
 }
 
+std::string url_host_text(std::string_view url) {
+    auto o = url_origin(url);
+    if (!o.ok()) return printable(url);
+    bool default_port = o->port == (o->scheme == "https" ? 443 : 80);
+    return default_port ? o->host : strf("%s:%ld", o->host.c_str(), o->port);
+}
+
 bool may_send_credentials(std::string_view credentials_url, std::string_view target_url) {
     auto a = url_origin(credentials_url);
     auto b = url_origin(target_url);

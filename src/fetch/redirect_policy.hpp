@@ -38,6 +38,11 @@ Status check_redirect(std::string_view from, std::string_view to);
 // May credentials issued for credentials_url's origin be sent to target_url?
 bool may_send_credentials(std::string_view credentials_url, std::string_view target_url);
 
+// "host" or "host:port" (when not the scheme's default) of an http(s) URL, for messages: the
+// way certs.d directories and registries.conf entries name a registry. The URL itself when it
+// does not parse.
+std::string url_host_text(std::string_view url);
+
 // True for URLs we fetch at all from descriptor `urls` (http and https only).
 bool is_http_url(std::string_view url);
 

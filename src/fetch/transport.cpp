@@ -95,12 +95,7 @@ bool HttpCall::answered() const {
 }
 
 Error HttpCall::transfer_error() const {
-    // "host" or "host:port" as a certs.d directory is named.
-    std::string host = request_.url;
-    if (auto o = url_origin(request_.url); o.ok()) {
-        bool default_port = o->port == (o->scheme == "https" ? 443 : 80);
-        host = default_port ? o->host : strf("%s:%ld", o->host.c_str(), o->port);
-    }
+    std::string host = url_host_text(request_.url);
     if (sink_error_) return *sink_error_;
     Error e = curl_error(result_, errbuf_);
     if (curl_is_tls_error(result_))

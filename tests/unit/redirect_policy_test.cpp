@@ -55,6 +55,13 @@ TEST(RedirectPolicy, RefusesDowngradesAndOtherSchemes) {
     CHECK(!check_redirect("http://reg/v2/", "file:///etc/shadow").ok());
 }
 
+TEST(RedirectPolicy, HostTextAsCertsDirectoriesNameIt) {
+    STRCMP_EQUAL("reg.example", url_host_text("https://reg.example/v2/").c_str());
+    STRCMP_EQUAL("reg.example", url_host_text("http://Reg.Example:80/v2/").c_str());
+    STRCMP_EQUAL("reg.example:443", url_host_text("http://reg.example:443/").c_str());
+    STRCMP_EQUAL("127.0.0.1:5000", url_host_text("https://127.0.0.1:5000/token?x=1").c_str());
+}
+
 TEST(RedirectPolicy, HttpUrlsOnly) {
     CHECK(is_http_url("http://a/b"));
     CHECK(is_http_url("HTTPS://a/b"));
