@@ -6,7 +6,8 @@
 #   3. builds a busybox image from Debian's busybox-static package (no image is downloaded)
 #   4. starts Debian's docker-registry on a free 127.0.0.1 port and pushes the image with skopeo
 #   5. runs `oci-pod pull` and `oci-pod images` against it, then `oci-pod store verify`
-#   6. stops the registry; the store stays in /var/tmp/oci-pod-demo for you to look at
+#   6. stops the registry; the store stays in /var/tmp/oci-pod-demo/root (replaced by the next
+#      run) for you to look at
 #
 # Environment: OCI_POD_BUILD_DIR (default ./build), OCI_POD_DEMO_ROOT (the demo's store root).
 set -euo pipefail
@@ -85,6 +86,9 @@ images_push busybox latest "$REGISTRY_PORT"
 echo "pushed $REGISTRY_HOST/busybox:latest"
 
 step "Pulling it with oci-pod (store: $root)"
+# The registry's port changes from run to run, and so does the image's name: start the demo's
+# own store afresh (a store given with OCI_POD_DEMO_ROOT is left as it is).
+[ -z "${OCI_POD_DEMO_ROOT:-}" ] && rm -rf "$root"
 mkdir -p "$(dirname "$root")"
 show "$OCI_POD" --root "$root" pull --tls-verify=false "$REGISTRY_HOST/busybox:latest"
 
