@@ -132,4 +132,12 @@ tap_is "its media type is Docker's" "application/vnd.docker.distribution.manifes
 tap_check "store verify finds every blob intact" pod store verify
 tap_check "the store is an OCI layout skopeo reads" skopeo inspect "oci:$ROOT/store:$R/multilayer:v1"
 
+# oci-pod-fetch is the worker behind `oci-pod pull`; it takes the same arguments.
+if [ -x "$OCI_POD_FETCH" ]; then
+    tap_is "oci-pod-fetch pulls the same image" "$busybox_digest" \
+        "$("$OCI_POD_FETCH" --root "$TEST_TMP/root-fetch" -q --tls-verify=false "$R/busybox:v1" 2>&1)"
+else
+    tap_skip "oci-pod-fetch pulls the same image" "'$OCI_POD_FETCH' is not built"
+fi
+
 tap_done
