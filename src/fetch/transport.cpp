@@ -37,8 +37,9 @@ HttpCall::~HttpCall() {
 size_t HttpCall::header_cb(char* p, size_t size, size_t n, void* self) {
     auto* c = static_cast<HttpCall*>(self);
     std::string_view line(p, size * n);
-    if (starts_with(line, "HTTP/")) {
-        // A new answer (after 1xx, or the only one): forget the previous one's fields.
+    if (starts_with(line, "HTTP/") && !c->headers_done_) {
+        // A new answer (after 1xx, or the only one): forget the previous one's fields. Once the
+        // final answer's headers are complete, nothing (a hostile trailer) starts another.
         c->headers_.clear();
         c->headers_done_ = false;
         c->status_ = 0;
@@ -50,6 +51,8 @@ size_t HttpCall::header_cb(char* p, size_t size, size_t n, void* self) {
     }
     if (trim(line).empty()) {
         if (c->status_ >= 100 && c->status_ < 200) return size * n;  // interim answer
+        // The blank line after trailers (chunked HTTP/1.1) is not a second end of headers.
+        if (c->headers_done_) return size * n;
         c->headers_done_ = true;
         if (c->sink_ && c->status_ >= 200 && c->status_ < 300) {
             Status st = c->sink_->on_headers(c->status_, c->headers_);
@@ -192,7 +195,9 @@ Status Transport::configure(HttpCall& call) {
     SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
     SETOPT(h, CURLOPT_HTTP_VERSION, long(CURL_HTTP_VERSION_2TLS));
-    SETOPT(h, CURLOPT_PIPEWAIT, 1L);
+    // Wait for a connection that may turn out to multiplex (HTTP/2 over TLS) rather than open
+    // another one. Over plain http there is no HTTP/2 (2TLS): nothing to wait for.
+    SETOPT(h, CURLOPT_PIPEWAIT, origin.scheme == "https" ? 1L : 0L);
     SETOPT(h, CURLOPT_USERAGENT, user_agent_.c_str());
     SETOPT(h, CURLOPT_NOSIGNAL, 1L);
     SETOPT(h, CURLOPT_ERRORBUFFER, call.errbuf_);

@@ -342,6 +342,19 @@ TEST(RegistryClient, RangeNotSatisfiableStartsOver) {
     }));
 }
 
+TEST(RegistryClient, ChunkedBodiesAndTheirTrailersAreNotTrusted) {
+    // #12: no Content-Length, so only the descriptor size bounds the body; trailers carrying a
+    // wrong Docker-Content-Digest, a Content-Range and a status line change nothing.
+    fake->faults(R"({"faults":[{"kind":"chunked","match":")" + img.layers[0].digest.str() +
+                 R"("},{"kind":"chunked","status_line":true,"match":")" + big().digest.str() +
+                 R"("}]})");
+    RegistryClient c(ep, std::nullopt, {}, policy);
+    Store s = store();
+    CHECK(pull(c, s).ok());
+    for (const auto& b : img.blobs()) CHECK(s.has_blob(b.digest));
+    LONGS_EQUAL(1, gets_of(img.layers[0].digest));
+}
+
 TEST(RegistryClient, CompletePartialIsCommittedWithoutARequest) {
     Store s = store();
     {
