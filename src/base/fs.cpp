@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <vector>
 
@@ -78,6 +79,34 @@ Status write_all(int fd, std::string_view data) {
 Status fsync_fd(int fd, const char* what) {
     if (fsync(fd) < 0) return errno_error("fsync of %s", what);
     return {};
+}
+
+Result<std::vector<std::string>> list_regular_files(int dirfd, const std::string& what) {
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return errno_error("opening directory '%s'", what.c_str());
+    DIR* d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return errno_error("reading directory '%s'", what.c_str());
+    }
+    CPtr<DIR, closedir> owner(d);
+    std::vector<std::string> names;
+    for (;;) {
+        errno = 0;
+        struct dirent* e = readdir(d);
+        if (!e) {
+            if (errno) return errno_error("reading directory '%s'", what.c_str());
+            break;
+        }
+        struct stat st;
+        if (fstatat(dirfd, e->d_name, &st, 0) < 0) {
+            if (errno == ENOENT) continue;  // a dangling symlink, or removed meanwhile
+            return errno_error("stat '%s/%s'", what.c_str(), e->d_name);
+        }
+        if (S_ISREG(st.st_mode)) names.emplace_back(e->d_name);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
 }
 
 std::string temp_name(std::string_view prefix) {

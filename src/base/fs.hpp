@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
@@ -37,6 +38,10 @@ Status rename_noreplace(int olddirfd, const std::string& oldname, int newdirfd,
 
 // Remove a file or a whole directory tree below dirfd (no symlink following). Missing is fine.
 Status remove_tree(int dirfd, const std::string& name);
+
+// Names of the regular files in the directory dirfd (symlinks followed; dangling ones and other
+// kinds skipped), sorted byte-wise. what names the directory in errors.
+Result<std::vector<std::string>> list_regular_files(int dirfd, const std::string& what);
 
 // A name for temporary files that is unique in this process and among processes: ".tmp-PID-N".
 std::string temp_name(std::string_view prefix);

@@ -9,13 +9,12 @@
 // following symlinks, which certs.d commonly uses) are ignored too.
 #include "fetch/certs.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <cstdlib>
 
+#include "base/fs.hpp"
 #include "base/unique_fd.hpp"
 
 namespace ocipod {
@@ -41,31 +40,6 @@ bool valid_host_dir(std::string_view host) {
     return true;
 }
 
-Result<std::vector<std::string>> regular_files(int dfd, const std::string& dir) {
-    int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return errno_error("opening '%s'", dir.c_str());
-    DIR* d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return errno_error("reading '%s'", dir.c_str());
-    }
-    CPtr<DIR, closedir> owner(d);
-    std::vector<std::string> names;
-    for (;;) {
-        errno = 0;
-        struct dirent* e = readdir(d);
-        if (!e) {
-            if (errno) return errno_error("reading '%s'", dir.c_str());
-            break;
-        }
-        struct stat st;
-        if (fstatat(dfd, e->d_name, &st, 0) == 0 && S_ISREG(st.st_mode))
-            names.emplace_back(e->d_name);
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
 std::string_view stem(std::string_view name, std::string_view ext) {
     return name.substr(0, name.size() - ext.size());
 }
@@ -86,7 +60,7 @@ Result<TlsFiles> tls_files_for(std::string_view host) {
             return errno_error("opening '%s'", dir.c_str());
         }
         UniqueFd dfd(fd);
-        std::vector<std::string> names = TRY(regular_files(dfd.get(), dir));
+        std::vector<std::string> names = TRY(list_regular_files(dfd.get(), dir));
         auto has = [&](const std::string& n) {
             return std::binary_search(names.begin(), names.end(), n);
         };

@@ -1,10 +1,8 @@
 #include "fetch/config_files.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include <algorithm>
 
 #include "base/fs.hpp"
 
@@ -32,33 +30,11 @@ Result<std::vector<std::string>> list_config_dropins(const std::string& dir,
         if (errno == ENOENT) return out;
         return errno_error("opening directory '%s'", dir.c_str());
     }
-    DIR* d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return errno_error("reading directory '%s'", dir.c_str());
-    }
-    CPtr<DIR, closedir> owner(d);
-    std::vector<std::string> names;
-    for (;;) {
-        errno = 0;
-        struct dirent* e = readdir(d);
-        if (!e) {
-            if (errno) return errno_error("reading directory '%s'", dir.c_str());
-            break;
-        }
-        std::string_view name = e->d_name;
-        if (name.size() <= suffix.size() || !name.ends_with(suffix)) continue;
-        struct stat st;
-        // Drop-ins may be symlinks (to a shared file); other kinds are skipped as the
-        // containers tools do.
-        if (fstatat(dirfd(d), e->d_name, &st, 0) < 0) {
-            if (errno == ENOENT) continue;  // dangling symlink
-            return errno_error("stat '%s/%s'", dir.c_str(), e->d_name);
-        }
-        if (S_ISREG(st.st_mode)) names.emplace_back(name);
-    }
-    std::sort(names.begin(), names.end());
-    for (const std::string& n : names) out.push_back(dir + "/" + n);
+    UniqueFd owner(fd);
+    // Drop-ins may be symlinks (to a shared file); other kinds are skipped as the containers
+    // tools do.
+    for (const std::string& name : TRY(list_regular_files(fd, dir)))
+        if (name.size() > suffix.size() && name.ends_with(suffix)) out.push_back(dir + "/" + name);
     return out;
 }
 
