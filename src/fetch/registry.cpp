@@ -76,6 +76,18 @@ Status RegistryClient::ping() {
 
 namespace {
 
+// distribution-spec: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}
+bool is_valid_tag(std::string_view t) {
+    if (t.empty() || t.size() > 128) return false;
+    for (size_t i = 0; i < t.size(); i++) {
+        char c = t[i];
+        bool ok =
+            isalnum(static_cast<unsigned char>(c)) || c == '_' || (i > 0 && (c == '.' || c == '-'));
+        if (!ok) return false;
+    }
+    return true;
+}
+
 // Collects a manifest body: capped (the transfer is aborted at cap+1 bytes, nothing more is
 // buffered) and hashed as received.
 class ManifestBody : public ApiBody {
@@ -125,12 +137,15 @@ Result<FetchedManifest> RegistryClient::get_manifest(std::string_view tag_or_dig
                             tag_or_digest.find(':') == std::string_view::npos ? ":" : "@",
                             printable(tag_or_digest).c_str());
     if (!s_->ok) return s_->init_error.wrap(what);
-    // A reference by digest pins the bytes even when the caller did not pass it again.
+    // It goes into the URL path: a valid digest (which then pins the bytes, even when the caller
+    // did not pass it again) or a tag of the distribution spec's grammar.
     std::optional<Digest> want = expected;
-    if (!want && tag_or_digest.find(':') != std::string_view::npos)
-        want = TRY_WRAP(Digest::parse(tag_or_digest), what);
-    if (tag_or_digest.empty() || tag_or_digest.find_first_of("/?#% ") != std::string_view::npos)
-        return make_error(EINVAL, "%s: invalid tag or digest", what.c_str());
+    if (tag_or_digest.find(':') != std::string_view::npos) {
+        Digest d = TRY_WRAP(Digest::parse(tag_or_digest), what);
+        if (!want) want = d;
+    } else if (!is_valid_tag(tag_or_digest)) {
+        return make_error(EINVAL, "%s: invalid tag", what.c_str());
+    }
 
     ManifestBody body(want ? want->alg() : HashAlg::sha256);
     ApiGet get;

@@ -451,8 +451,13 @@ TEST(RegistryClient, ManifestErrors) {
     CHECK(!other.ok());
     LONGS_EQUAL(EBADMSG, other.error().code);
     CHECK(other.error().message.find(wrong) != std::string::npos);
-    auto bad_ref = c.get_manifest("../../x", std::nullopt);
-    CHECK(!bad_ref.ok());
+    int before = fake->entries();
+    for (const char* bad : {"../../x", "-x", "a/b", "v1?x=1", "", "sha256:../../etc"}) {
+        auto r = c.get_manifest(bad, std::nullopt);
+        CHECK_TEXT(!r.ok(), bad);
+        LONGS_EQUAL(EINVAL, r.error().code);
+    }
+    LONGS_EQUAL(before, fake->entries());  // none of them went out
 }
 
 TEST(RegistryClient, FirstErrorStopsEveryTransfer) {
