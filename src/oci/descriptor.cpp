@@ -2,7 +2,7 @@
 
 namespace ocipod {
 
-static Result<Platform> parse_platform_object(const json_t* obj) {
+Result<Platform> parse_platform_fields(const json_t* obj) {
     Platform p;
     p.os = TRY(json_req_string(obj, "os"));
     p.architecture = TRY(json_req_string(obj, "architecture"));
@@ -27,7 +27,7 @@ Result<Descriptor> parse_descriptor(const json_t* obj) {
     d.artifact_type = TRY(json_opt_string(obj, "artifactType")).value_or("");
     if (const json_t* p = json_opt_member(obj, "platform")) {
         if (!json_is_object(p)) return make_error(EBADMSG, "field 'platform' is not an object");
-        d.platform = TRY(parse_platform_object(p).wrap("platform"));
+        d.platform = TRY(parse_platform_fields(p).wrap("platform"));
     }
     return d;
 }

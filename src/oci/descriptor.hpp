@@ -38,4 +38,8 @@ inline constexpr int64_t max_descriptor_size = int64_t(64) << 30;
 Result<Descriptor> parse_descriptor(const json_t* obj);
 JsonPtr descriptor_to_json(const Descriptor& d);
 
+// The platform fields (os, architecture, variant, os.version, os.features) of an object: a
+// descriptor's "platform" member or the top level of an image config. Not normalised.
+Result<Platform> parse_platform_fields(const json_t* obj);
+
 }  // namespace ocipod

@@ -8,12 +8,7 @@ namespace ocipod {
 namespace {
 
 Result<Platform> parse_config_platform(const json_t* doc) {
-    Platform p;
-    p.os = TRY(json_req_string(doc, "os"));
-    p.architecture = TRY(json_req_string(doc, "architecture"));
-    p.variant = TRY(json_opt_string(doc, "variant")).value_or("");
-    p.os_version = TRY(json_opt_string(doc, "os.version")).value_or("");
-    p.os_features = TRY(json_opt_string_array(doc, "os.features"));
+    Platform p = TRY(parse_platform_fields(doc));
     if (p.os.empty() || p.architecture.empty())
         return make_error(EBADMSG, "image config has an empty 'os' or 'architecture'");
     return normalize_platform(std::move(p));
