@@ -14,4 +14,5 @@ tests_unit_unit_tests_SOURCES += \
 	tests/unit/store_ingest_test.cpp \
 	tests/unit/store_layout_test.cpp \
 	tests/unit/store_refs_test.cpp \
-	tests/unit/store_verify_test.cpp
+	tests/unit/store_verify_test.cpp \
+	tests/unit/temp_dir.hpp

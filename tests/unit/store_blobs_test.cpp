@@ -10,25 +10,7 @@
 using namespace ocipod;
 using namespace ocipod::test;
 
-TEST_GROUP(StoreBlobs) {
-    TempDir* dir = nullptr;
-    std::string root;
-    Store* store = nullptr;
-    void setup() override {
-        dir = new TempDir();
-        root = *dir / "root";
-        auto s = Store::open(root, true);
-        CHECK(s.ok());
-        store = new Store(s.take());
-    }
-    void teardown() override {
-        delete store;
-        delete dir;
-    }
-    std::string blob_path(const Digest& d) {
-        return root + "/store/blobs/" + d.alg_name() + "/" + d.hex();
-    }
-};
+TEST_GROUP_BASE(StoreBlobs, OpenStoreTest){};
 
 TEST(StoreBlobs, PutAndReadBack) {
     std::string data = pattern_bytes(5000, 1);

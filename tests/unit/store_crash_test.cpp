@@ -50,18 +50,15 @@ int pull(const std::string& root, const Image& img) {
 
 }  // namespace
 
-TEST_GROUP(StoreCrash) {
-    TempDir* dir = nullptr;
-    std::string root;
+TEST_GROUP_BASE(StoreCrash, StoreDirTest) {
     Image* img = nullptr;
     void setup() override {
-        dir = new TempDir();
-        root = *dir / "root";
+        StoreDirTest::setup();
         img = new Image();
     }
     void teardown() override {
         delete img;
-        delete dir;
+        StoreDirTest::teardown();
     }
 
     void crash_at(const char* point) {

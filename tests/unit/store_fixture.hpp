@@ -1,5 +1,5 @@
-// Helpers for the store tests: a fresh directory per test, deterministic content, forked children
-// and small OCI documents.
+// Helpers for the store tests: the groups' common setup (a fresh directory per test, with or
+// without a store open in it), deterministic content, forked children and small OCI documents.
 #pragma once
 
 #include <dirent.h>
@@ -17,25 +17,15 @@
 #include "oci/descriptor.hpp"
 #include "oci/digest.hpp"
 #include "oci/media_types.hpp"
+#include "store/store.hpp"
+#include "temp_dir.hpp"
+
+// Only the test and assertion macros: the leak-detecting `new` of TestHarness.h must not meet
+// the standard headers of the files that include this one.
+#include <CppUTest/Utest.h>
+#include <CppUTest/UtestMacros.h>
 
 namespace ocipod::test {
-
-// mkdtemp directory, removed with everything in it on destruction.
-class TempDir {
-public:
-    TempDir() {
-        char tmpl[] = "/tmp/oci-pod-store-test-XXXXXX";
-        path_ = mkdtemp(tmpl) ? tmpl : "";
-    }
-    ~TempDir() {
-        if (!path_.empty()) (void)remove_tree(AT_FDCWD, path_);
-    }
-    const std::string& path() const { return path_; }
-    std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-
-private:
-    std::string path_;
-};
 
 // n bytes that differ with the seed and do not repeat within a chunk.
 inline std::string pattern_bytes(size_t n, unsigned seed) {
@@ -127,5 +117,35 @@ inline pid_t dead_pid() {
     waitpid(pid, nullptr, 0);
     return pid;
 }
+
+// Base of a store test group (TEST_GROUP_BASE): a fresh directory per test and ROOT, the path of
+// a store not created yet.
+struct StoreDirTest : Utest {
+    TempDir* dir = nullptr;
+    std::string root;
+    void setup() override {
+        dir = new TempDir();
+        root = *dir / "root";
+    }
+    void teardown() override { delete dir; }
+    std::string blob_path(const Digest& d) const {
+        return root + "/store/blobs/" + d.alg_name() + "/" + d.hex();
+    }
+};
+
+// The same with the store created and open at ROOT.
+struct OpenStoreTest : StoreDirTest {
+    Store* store = nullptr;
+    void setup() override {
+        StoreDirTest::setup();
+        auto s = Store::open(root, true);
+        CHECK(s.ok());
+        store = new Store(s.take());
+    }
+    void teardown() override {
+        delete store;
+        StoreDirTest::teardown();
+    }
+};
 
 }  // namespace ocipod::test

@@ -41,29 +41,8 @@ int exit_code(int status) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-}  // namespace
-
-TEST_GROUP(StoreIngest) {
-    TempDir* dir = nullptr;
-    std::string root;
-    Store* store = nullptr;
-    void setup() override {
-        dir = new TempDir();
-        root = *dir / "root";
-        auto s = Store::open(root, true);
-        CHECK(s.ok());
-        store = new Store(s.take());
-    }
-    void teardown() override {
-        delete store;
-        delete dir;
-    }
-    std::string ingest_dir(const Digest& d) {
-        return root + "/ingest/sha256-" + d.hex();
-    }
-    std::string blob_path(const Digest& d) {
-        return root + "/store/blobs/sha256/" + d.hex();
-    }
+struct IngestTest : OpenStoreTest {
+    std::string ingest_dir(const Digest& d) { return root + "/ingest/sha256-" + d.hex(); }
     Ingest begin(const Digest& d, int64_t size) {
         auto r = store->begin_ingest(d, size);
         CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
@@ -71,6 +50,10 @@ TEST_GROUP(StoreIngest) {
         return std::move(**r);
     }
 };
+
+}  // namespace
+
+TEST_GROUP_BASE(StoreIngest, IngestTest){};
 
 TEST(StoreIngest, WriteAndCommit) {
     std::string data = pattern_bytes(3 * chunk + 1234, 1);

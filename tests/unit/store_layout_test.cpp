@@ -32,17 +32,7 @@ int try_exclusive(const std::string& lock_path, off_t byte) {
 
 }  // namespace
 
-TEST_GROUP(StoreLayout) {
-    TempDir* dir = nullptr;
-    std::string root;
-    void setup() override {
-        dir = new TempDir();
-        root = *dir / "root";
-    }
-    void teardown() override {
-        delete dir;
-    }
-};
+TEST_GROUP_BASE(StoreLayout, StoreDirTest){};
 
 TEST(StoreLayout, CreatesTheLayout) {
     auto store = Store::open(root, true);

@@ -11,21 +11,9 @@
 using namespace ocipod;
 using namespace ocipod::test;
 
-TEST_GROUP(StoreRefs) {
-    TempDir* dir = nullptr;
-    std::string root;
-    Store* store = nullptr;
-    void setup() override {
-        dir = new TempDir();
-        root = *dir / "root";
-        auto s = Store::open(root, true);
-        CHECK(s.ok());
-        store = new Store(s.take());
-    }
-    void teardown() override {
-        delete store;
-        delete dir;
-    }
+namespace {
+
+struct RefsTest : OpenStoreTest {
     // A stored manifest, distinct per seed.
     Descriptor stored_manifest(int seed) {
         std::string config = strf(R"({"seed":%d})", seed);
@@ -34,9 +22,7 @@ TEST_GROUP(StoreRefs) {
         CHECK(store->put_blob(d.digest, m).ok());
         return d;
     }
-    std::string index_path() {
-        return root + "/store/index.json";
-    }
+    std::string index_path() { return root + "/store/index.json"; }
     std::vector<std::string> names() {
         auto refs = store->list_refs();
         CHECK_TEXT(refs.ok(), refs.ok() ? "" : refs.error().message.c_str());
@@ -45,6 +31,10 @@ TEST_GROUP(StoreRefs) {
         return out;
     }
 };
+
+}  // namespace
+
+TEST_GROUP_BASE(StoreRefs, RefsTest){};
 
 TEST(StoreRefs, SetFindListRemove) {
     Descriptor a = stored_manifest(1), b = stored_manifest(2);

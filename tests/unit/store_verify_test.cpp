@@ -10,24 +10,9 @@
 using namespace ocipod;
 using namespace ocipod::test;
 
-TEST_GROUP(StoreVerify) {
-    TempDir* dir = nullptr;
-    std::string root;
-    Store* store = nullptr;
-    void setup() override {
-        dir = new TempDir();
-        root = *dir / "root";
-        auto s = Store::open(root, true);
-        CHECK(s.ok());
-        store = new Store(s.take());
-    }
-    void teardown() override {
-        delete store;
-        delete dir;
-    }
-    std::string blob_path(const Digest& d) {
-        return root + "/store/blobs/sha256/" + d.hex();
-    }
+namespace {
+
+struct VerifyTest : OpenStoreTest {
     Descriptor put(std::string_view media_type, const std::string& data) {
         Descriptor d = descriptor_of(media_type, data);
         CHECK(store->put_blob(d.digest, data).ok());
@@ -44,6 +29,10 @@ TEST_GROUP(StoreVerify) {
         return false;
     }
 };
+
+}  // namespace
+
+TEST_GROUP_BASE(StoreVerify, VerifyTest){};
 
 TEST(StoreVerify, CleanStore) {
     put(media::oci_layer_gzip, pattern_bytes(3000, 1));
