@@ -46,16 +46,7 @@ void add_saved(TarBuilder& t, const SavedImage& img, const std::string& id) {
     }
 }
 
-}  // namespace
-
-TEST_GROUP(DockerArchiveSource) {
-    LocalBase b;
-    void setup() override {
-        STRCMP_EQUAL("", b.open().c_str());
-    }
-    void teardown() override {
-        b.close();
-    }
+struct DockerArchiveTest : LocalSourceTest {
     std::string stored_manifest(const std::string& name) {
         auto ref = b.store->find_ref(name);
         if (!ref || !*ref) return "";
@@ -64,15 +55,17 @@ TEST_GROUP(DockerArchiveSource) {
     }
 };
 
+}  // namespace
+
+TEST_GROUP_BASE(DockerArchiveSource, DockerArchiveTest){};
+
 TEST(DockerArchiveSource, ConvertsASavedImageToOci) {
     SavedImage img = saved_image(1);
     TarBuilder t;
     add_saved(t, img, "aaa");
     t.file("manifest.json", "[" + saved_entry(img, "aaa", R"(["busybox:1.36"])") + "]");
     t.file("repositories", R"({"busybox":{"1.36":"aaa"}})");
-    write_path(b.dir + "/bb.tar", t.finish());
-
-    auto r = b.pull("docker-archive:" + b.dir + "/bb.tar");
+    auto r = b.pull_file("docker-archive", "bb.tar", t.finish());
     CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
     STRCMP_EQUAL("docker.io/library/busybox:1.36", r->ref_name.c_str());
     CHECK(b.store->has_blob(img.config_digest));
@@ -134,8 +127,7 @@ TEST(DockerArchiveSource, UntaggedImageIsLocalhostLatest) {
     TarBuilder t;
     add_saved(t, img, "id");
     t.file("manifest.json", "[" + saved_entry(img, "id", "null") + "]");
-    write_path(b.dir + "/Saved.Image.tar", t.finish());
-    auto r = b.pull("docker-archive:" + b.dir + "/Saved.Image.tar");
+    auto r = b.pull_file("docker-archive", "Saved.Image.tar", t.finish());
     CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
     STRCMP_EQUAL("localhost/saved.image:latest", r->ref_name.c_str());
 }
@@ -146,8 +138,7 @@ TEST(DockerArchiveSource, RefusesALayerThatIsNotItsDiffId) {
     TarBuilder t;
     add_saved(t, img, "x");
     t.file("manifest.json", "[" + saved_entry(img, "x", R"(["bad:1"])") + "]");
-    write_path(b.dir + "/bad.tar", t.finish());
-    auto r = b.pull("docker-archive:" + b.dir + "/bad.tar");
+    auto r = b.pull_file("docker-archive", "bad.tar", t.finish());
     CHECK(!r.ok());
     LONGS_EQUAL(EBADMSG, r.error().code);
     CHECK_TEXT(r.error().message.find("diff_id") != std::string::npos, r.error().message.c_str());
@@ -164,8 +155,7 @@ TEST(DockerArchiveSource, FollowsSharedLayerLinksInsideTheArchiveOnly) {
     t.file(
         "manifest.json",
         R"([{"Config":"c.json","RepoTags":["linked:1"],"Layers":["l0/layer.tar","./l1/layer.tar"]}])");
-    write_path(b.dir + "/linked.tar", t.finish());
-    auto r = b.pull("docker-archive:" + b.dir + "/linked.tar");
+    auto r = b.pull_file("docker-archive", "linked.tar", t.finish());
     CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
     CHECK(b.store->has_blob(img.layer_digests[1]));
 
@@ -175,8 +165,7 @@ TEST(DockerArchiveSource, FollowsSharedLayerLinksInsideTheArchiveOnly) {
         .symlink("l1.tar", "../../etc/passwd");
     e.file("manifest.json",
            R"([{"Config":"c.json","RepoTags":["esc:1"],"Layers":["l0.tar","l1.tar"]}])");
-    write_path(b.dir + "/escape.tar", e.finish());
-    auto esc = b.pull("docker-archive:" + b.dir + "/escape.tar");
+    auto esc = b.pull_file("docker-archive", "escape.tar", e.finish());
     CHECK(!esc.ok());
     LONGS_EQUAL(EINVAL, esc.error().code);
 
@@ -184,8 +173,7 @@ TEST(DockerArchiveSource, FollowsSharedLayerLinksInsideTheArchiveOnly) {
     p.file("c.json", img.config).file("l0.tar", img.layers[0]).file("../l1.tar", img.layers[1]);
     p.file("manifest.json",
            R"([{"Config":"c.json","RepoTags":["p:1"],"Layers":["l0.tar","../l1.tar"]}])");
-    write_path(b.dir + "/dotdot.tar", p.finish());
-    auto dd = b.pull("docker-archive:" + b.dir + "/dotdot.tar");
+    auto dd = b.pull_file("docker-archive", "dotdot.tar", p.finish());
     CHECK(!dd.ok());
     LONGS_EQUAL(EINVAL, dd.error().code);
     LONGS_EQUAL(1, b.ref_count());
@@ -193,19 +181,16 @@ TEST(DockerArchiveSource, FollowsSharedLayerLinksInsideTheArchiveOnly) {
 
 TEST(DockerArchiveSource, ReadsAnOciLayoutWithoutManifestJson) {
     LayoutFiles l;
-    BuiltImage img = l.image("amd64", 6);
-    l.entry(img.manifest, ref_annotation("app:2"));
-    l.finish_index();
-    write_path(b.dir + "/new.tar", l.tar().file("repositories", "{}").finish());
-    auto r = b.pull("docker-archive:" + b.dir + "/new.tar");
+    BuiltImage img = l.single_image("amd64", 6, ref_annotation("app:2"));
+    auto r = b.pull_file("docker-archive", "new.tar", l.tar().file("repositories", "{}").finish());
     CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
     STRCMP_EQUAL("docker.io/library/app:2", r->ref_name.c_str());
     STRCMP_EQUAL(img.manifest.digest.str().c_str(), r->manifest.digest.str().c_str());
 }
 
 TEST(DockerArchiveSource, RefusesArchivesWithoutAManifest) {
-    write_path(b.dir + "/old.tar", TarBuilder().file("repositories", "{}").finish());
-    auto r = b.pull("docker-archive:" + b.dir + "/old.tar");
+    auto r =
+        b.pull_file("docker-archive", "old.tar", TarBuilder().file("repositories", "{}").finish());
     CHECK(!r.ok());
     LONGS_EQUAL(ENOENT, r.error().code);
 }

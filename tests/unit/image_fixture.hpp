@@ -124,6 +124,14 @@ public:
         return img;
     }
 
+    // A layout of just this image: its index.json entry carries `extra` (annotations, platform).
+    BuiltImage single_image(const std::string& arch, unsigned seed, const std::string& extra = "") {
+        BuiltImage img = image(arch, seed);
+        entry(img.manifest, extra);
+        finish_index();
+        return img;
+    }
+
     void entry(const Descriptor& d, const std::string& extra = "") {
         index_entries.push_back(descriptor_json_with(d, extra));
     }
@@ -181,6 +189,19 @@ struct LocalBase {
         o.platform = parse_platform(platform).take();
         return pull_image(*store, source, o, nullptr);
     }
+    // Write the layout as directory NAME in the scratch directory and pull "oci:DIR/NAME" + sel.
+    Result<PullResult> pull_dir(const LayoutFiles& l, const std::string& name,
+                                const std::string& sel = "",
+                                const std::string& platform = "linux/amd64") {
+        l.write_dir(dir + "/" + name);
+        return pull("oci:" + dir + "/" + name + sel, platform);
+    }
+    // Write bytes to file NAME in the scratch directory and pull "TRANSPORT:FILE" + sel.
+    Result<PullResult> pull_file(const std::string& transport, const std::string& name,
+                                 const std::string& bytes, const std::string& sel = "") {
+        write_path(dir + "/" + name, bytes);
+        return pull(transport + ":" + dir + "/" + name + sel);
+    }
     std::string ref_digest(const std::string& name) {
         auto r = store->find_ref(name);
         if (!r || !*r) return "";
@@ -190,6 +211,13 @@ struct LocalBase {
         auto r = store->list_refs();
         return r ? r->size() : 999;
     }
+};
+
+// Base of a local-source test group (TEST_GROUP_BASE): B, with its store open for each test.
+struct LocalSourceTest : Utest {
+    LocalBase b;
+    void setup() override { STRCMP_EQUAL("", b.open().c_str()); }
+    void teardown() override { b.close(); }
 };
 
 }  // namespace ocipod::test

@@ -14,15 +14,7 @@ using namespace ocipod::test;
 
 // ---------------------------------------------------------------------------------------------
 
-TEST_GROUP(OciDirSource) {
-    LocalBase b;
-    void setup() override {
-        STRCMP_EQUAL("", b.open().c_str());
-    }
-    void teardown() override {
-        b.close();
-    }
-};
+TEST_GROUP_BASE(OciDirSource, LocalSourceTest){};
 
 TEST(OciDirSource, PullsByRefNameAndNamesItUnderLocalhost) {
     LayoutFiles l;
@@ -31,9 +23,7 @@ TEST(OciDirSource, PullsByRefNameAndNamesItUnderLocalhost) {
     BuiltImage other = l.image("amd64", 2);
     l.entry(other.manifest, ref_annotation("2.0"));
     l.finish_index();
-    l.write_dir(b.dir + "/My_Layout");
-
-    auto r = b.pull("oci:" + b.dir + "/My_Layout:1.0");
+    auto r = b.pull_dir(l, "My_Layout", ":1.0");
     CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
     STRCMP_EQUAL("localhost/my_layout:1.0", r->ref_name.c_str());
     STRCMP_EQUAL(img.manifest.digest.str().c_str(),
@@ -57,11 +47,8 @@ TEST(OciDirSource, PullsByRefNameAndNamesItUnderLocalhost) {
 
 TEST(OciDirSource, TakesTheOnlyEntryAndNormalisesAFullReference) {
     LayoutFiles l;
-    BuiltImage img = l.image("amd64", 3);
-    l.entry(img.manifest, ref_annotation("busybox:1.36"));
-    l.finish_index();
-    l.write_dir(b.dir + "/bb");
-    auto r = b.pull("oci:" + b.dir + "/bb");
+    BuiltImage img = l.single_image("amd64", 3, ref_annotation("busybox:1.36"));
+    auto r = b.pull_dir(l, "bb");
     CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
     STRCMP_EQUAL("docker.io/library/busybox:1.36", r->ref_name.c_str());
     // The normalised name also selects it.
@@ -71,10 +58,8 @@ TEST(OciDirSource, TakesTheOnlyEntryAndNormalisesAFullReference) {
 
 TEST(OciDirSource, UnnamedOnlyEntryIsLatest) {
     LayoutFiles l;
-    l.entry(l.image("amd64", 4).manifest);
-    l.finish_index();
-    l.write_dir(b.dir + "/plain.oci");
-    auto r = b.pull("oci:" + b.dir + "/plain.oci");
+    l.single_image("amd64", 4);
+    auto r = b.pull_dir(l, "plain.oci");
     CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
     STRCMP_EQUAL("localhost/plain:latest", r->ref_name.c_str());
 }
@@ -84,8 +69,7 @@ TEST(OciDirSource, SeveralEntriesWithoutRefAreListed) {
     l.entry(l.image("amd64", 1).manifest, ref_annotation("one"));
     l.entry(l.image("amd64", 2).manifest, ref_annotation("two"));
     l.finish_index();
-    l.write_dir(b.dir + "/two");
-    auto r = b.pull("oci:" + b.dir + "/two");
+    auto r = b.pull_dir(l, "two");
     CHECK(!r.ok());
     LONGS_EQUAL(EINVAL, r.error().code);
     CHECK_TEXT(r.error().message.find("'one', 'two'") != std::string::npos,
@@ -107,9 +91,7 @@ TEST(OciDirSource, ResolvesAnIndexByPlatform) {
     Descriptor idx = l.blob(media::oci_index, index);
     l.entry(idx, ref_annotation("latest"));
     l.finish_index();
-    l.write_dir(b.dir + "/multi");
-
-    auto r = b.pull("oci:" + b.dir + "/multi:latest", "linux/arm64");
+    auto r = b.pull_dir(l, "multi", ":latest", "linux/arm64");
     CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
     CHECK(r->from_index);
     STRCMP_EQUAL(arm.manifest.digest.str().c_str(), r->manifest.digest.str().c_str());
@@ -134,8 +116,7 @@ TEST(OciDirSource, EntriesSharingANameActAsAnIndex) {
     l.entry(amd.manifest, ref_annotation("v1") + "," + platform_json("amd64"));
     l.entry(arm.manifest, ref_annotation("v1") + "," + platform_json("arm64"));
     l.finish_index();
-    l.write_dir(b.dir + "/pair");
-    auto r = b.pull("oci:" + b.dir + "/pair", "linux/amd64");
+    auto r = b.pull_dir(l, "pair", "", "linux/amd64");
     CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
     STRCMP_EQUAL(amd.manifest.digest.str().c_str(), r->manifest.digest.str().c_str());
     STRCMP_EQUAL("localhost/pair:v1", r->ref_name.c_str());
@@ -148,8 +129,7 @@ TEST(OciDirSource, RefusesConfigForAnotherPlatformThanTheIndexSays) {
                         descriptor_json_with(amd.manifest, platform_json("arm64")) + "]}";
     l.entry(l.blob(media::oci_index, index));
     l.finish_index();
-    l.write_dir(b.dir + "/liar");
-    auto r = b.pull("oci:" + b.dir + "/liar", "linux/arm64");
+    auto r = b.pull_dir(l, "liar", "", "linux/arm64");
     CHECK(!r.ok());
     LONGS_EQUAL(EBADMSG, r.error().code);
     CHECK(!b.store->has_blob(amd.layers[0].digest));
@@ -158,13 +138,10 @@ TEST(OciDirSource, RefusesConfigForAnotherPlatformThanTheIndexSays) {
 
 TEST(OciDirSource, RefusesABlobWhoseContentDoesNotMatchItsDigest) {
     LayoutFiles l;
-    BuiltImage img = l.image("amd64", 1);
-    l.entry(img.manifest);
-    l.finish_index();
+    BuiltImage img = l.single_image("amd64", 1);
     std::string& layer = l.files["blobs/sha256/" + img.layers[0].digest.hex()];
     layer[700] ^= 1;  // same size, other content
-    l.write_dir(b.dir + "/bad");
-    auto r = b.pull("oci:" + b.dir + "/bad");
+    auto r = b.pull_dir(l, "bad");
     CHECK(!r.ok());
     LONGS_EQUAL(EBADMSG, r.error().code);
     CHECK(!b.store->has_blob(img.layers[0].digest));
@@ -174,13 +151,10 @@ TEST(OciDirSource, RefusesABlobWhoseContentDoesNotMatchItsDigest) {
 
 TEST(OciDirSource, RefusesAManifestThatDoesNotMatchItsDigest) {
     LayoutFiles l;
-    BuiltImage img = l.image("amd64", 1);
-    l.entry(img.manifest);
-    l.finish_index();
+    BuiltImage img = l.single_image("amd64", 1);
     std::string& m = l.files["blobs/sha256/" + img.manifest.digest.hex()];
     m.replace(m.find("\"size\""), 6, "\"size\" ");  // same meaning, other bytes
-    l.write_dir(b.dir + "/badm");
-    auto r = b.pull("oci:" + b.dir + "/badm");
+    auto r = b.pull_dir(l, "badm");
     CHECK(!r.ok());
     LONGS_EQUAL(EBADMSG, r.error().code);
     CHECK(!b.store->has_blob(img.config.digest));
@@ -188,12 +162,9 @@ TEST(OciDirSource, RefusesAManifestThatDoesNotMatchItsDigest) {
 
 TEST(OciDirSource, RefusesAManifestReferencingAMissingBlob) {
     LayoutFiles l;
-    BuiltImage img = l.image("amd64", 1);
-    l.entry(img.manifest);
-    l.finish_index();
+    BuiltImage img = l.single_image("amd64", 1);
     l.files.erase("blobs/sha256/" + img.layers[0].digest.hex());
-    l.write_dir(b.dir + "/hole");
-    auto r = b.pull("oci:" + b.dir + "/hole");
+    auto r = b.pull_dir(l, "hole");
     CHECK(!r.ok());
     LONGS_EQUAL(ENOENT, r.error().code);
     CHECK_TEXT(r.error().message.find(img.layers[0].digest.str()) != std::string::npos,
@@ -224,8 +195,7 @@ TEST(OciDirSource, RefusesAnArtifactBeforeFetchingLayers) {
         descriptor_json(cfg) + R"(,"layers":[)" + descriptor_json(layer) + "]}";
     l.entry(l.blob(media::oci_manifest, m));
     l.finish_index();
-    l.write_dir(b.dir + "/artifact");
-    auto r = b.pull("oci:" + b.dir + "/artifact");
+    auto r = b.pull_dir(l, "artifact");
     CHECK(!r.ok());
     LONGS_EQUAL(ENOTSUP, r.error().code);
     CHECK_TEXT(r.error().message.find("not a runnable image") != std::string::npos,
@@ -240,8 +210,7 @@ TEST(OciDirSource, RefusesUnknownLayerTypesBeforeDownloading) {
     Descriptor cfg = l.blob(media::oci_config, config_json("amd64", {layer.digest}));
     l.entry(l.blob(media::oci_manifest, manifest_json(cfg, {layer})));
     l.finish_index();
-    l.write_dir(b.dir + "/bz");
-    auto r = b.pull("oci:" + b.dir + "/bz");
+    auto r = b.pull_dir(l, "bz");
     CHECK(!r.ok());
     LONGS_EQUAL(ENOTSUP, r.error().code);
     CHECK(!b.store->has_blob(cfg.digest));
@@ -250,9 +219,7 @@ TEST(OciDirSource, RefusesUnknownLayerTypesBeforeDownloading) {
 
 TEST(OciDirSource, RefusesSymlinkedBlobsAndOtherLayoutVersions) {
     LayoutFiles l;
-    BuiltImage img = l.image("amd64", 1);
-    l.entry(img.manifest);
-    l.finish_index();
+    BuiltImage img = l.single_image("amd64", 1);
     l.write_dir(b.dir + "/link");
     std::string layer = b.dir + "/link/blobs/sha256/" + img.layers[0].digest.hex();
     CHECK_EQUAL(0, rename(layer.c_str(), (b.dir + "/elsewhere").c_str()));
@@ -262,8 +229,7 @@ TEST(OciDirSource, RefusesSymlinkedBlobsAndOtherLayoutVersions) {
     CHECK_TEXT(r.error().message.find("symlink") != std::string::npos, r.error().message.c_str());
 
     l.files["oci-layout"] = R"({"imageLayoutVersion":"2.0.0"})";
-    l.write_dir(b.dir + "/v2");
-    auto v2 = b.pull("oci:" + b.dir + "/v2");
+    auto v2 = b.pull_dir(l, "v2");
     CHECK(!v2.ok());
     LONGS_EQUAL(ENOTSUP, v2.error().code);
     LONGS_EQUAL(0, b.ref_count());
@@ -271,31 +237,19 @@ TEST(OciDirSource, RefusesSymlinkedBlobsAndOtherLayoutVersions) {
 
 // ---------------------------------------------------------------------------------------------
 
-TEST_GROUP(OciArchiveSource) {
-    LocalBase b;
-    void setup() override {
-        STRCMP_EQUAL("", b.open().c_str());
-    }
-    void teardown() override {
-        b.close();
-    }
-};
+TEST_GROUP_BASE(OciArchiveSource, LocalSourceTest){};
 
 TEST(OciArchiveSource, PullsPlainDotSlashAndGzipArchives) {
     LayoutFiles l;
-    BuiltImage img = l.image("amd64", 1);
-    l.entry(img.manifest, ref_annotation("v1"));
-    l.finish_index();
-    write_path(b.dir + "/plain.tar", l.tar().finish());
-    auto r = b.pull("oci-archive:" + b.dir + "/plain.tar:v1");
+    BuiltImage img = l.single_image("amd64", 1, ref_annotation("v1"));
+    auto r = b.pull_file("oci-archive", "plain.tar", l.tar().finish(), ":v1");
     CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
     STRCMP_EQUAL("localhost/plain:v1", r->ref_name.c_str());
     STRCMP_EQUAL(img.manifest.digest.str().c_str(), b.ref_digest("localhost/plain:v1").c_str());
     CHECK(b.store->has_blob(img.layers[0].digest));
     LONGS_EQUAL(2, r->blobs_fetched);
 
-    write_path(b.dir + "/dot.tar", l.tar("./").dir("./").finish());
-    auto dot = b.pull("oci-archive:" + b.dir + "/dot.tar");
+    auto dot = b.pull_file("oci-archive", "dot.tar", l.tar("./").dir("./").finish());
     CHECK_TEXT(dot.ok(), dot.ok() ? "" : dot.error().message.c_str());
     STRCMP_EQUAL("localhost/dot:v1", dot->ref_name.c_str());
 
@@ -313,8 +267,7 @@ TEST(OciArchiveSource, StreamsLargeLayersInASecondPass) {
     Descriptor cfg = l.blob(media::oci_config, config_json("amd64", {layer.digest}));
     l.entry(l.blob(media::oci_manifest, manifest_json(cfg, {layer})));
     l.finish_index();
-    write_path(b.dir + "/big.tar", l.tar().finish());
-    auto r = b.pull("oci-archive:" + b.dir + "/big.tar");
+    auto r = b.pull_file("oci-archive", "big.tar", l.tar().finish());
     CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
     auto size = b.store->blob_size(layer.digest);
     CHECK(size.ok());
@@ -323,8 +276,7 @@ TEST(OciArchiveSource, StreamsLargeLayersInASecondPass) {
 
 TEST(OciArchiveSource, RefusesDotDotAndUnknownMembers) {
     LayoutFiles l;
-    l.entry(l.image("amd64", 1).manifest);
-    l.finish_index();
+    l.single_image("amd64", 1);
     const char* bad[] = {"../evil",          "blobs/../../evil", "/etc/passwd",     "etc/passwd",
                          "blobs/sha256/xyz", "blobs/md5/00",     "blobs/sha256/a/b"};
     for (const char* name : bad) {
@@ -340,18 +292,16 @@ TEST(OciArchiveSource, RefusesDotDotAndUnknownMembers) {
 
 TEST(OciArchiveSource, RefusesLinksAndDuplicates) {
     LayoutFiles l;
-    BuiltImage img = l.image("amd64", 1);
-    l.entry(img.manifest);
-    l.finish_index();
-    write_path(b.dir + "/link.tar",
-               l.tar().symlink("blobs/sha256/" + std::string(64, 'a'), "/etc/passwd").finish());
-    auto link = b.pull("oci-archive:" + b.dir + "/link.tar");
+    l.single_image("amd64", 1);
+    auto link = b.pull_file(
+        "oci-archive", "link.tar",
+        l.tar().symlink("blobs/sha256/" + std::string(64, 'a'), "/etc/passwd").finish());
     CHECK(!link.ok());
     LONGS_EQUAL(EINVAL, link.error().code);
 
-    write_path(b.dir + "/dup.tar",
-               l.tar().file("index.json", R"({"schemaVersion":2,"manifests":[]})").finish());
-    auto dup = b.pull("oci-archive:" + b.dir + "/dup.tar");
+    auto dup =
+        b.pull_file("oci-archive", "dup.tar",
+                    l.tar().file("index.json", R"({"schemaVersion":2,"manifests":[]})").finish());
     CHECK(!dup.ok());
     CHECK_TEXT(dup.error().message.find("twice") != std::string::npos, dup.error().message.c_str());
     LONGS_EQUAL(0, b.ref_count());
@@ -359,21 +309,17 @@ TEST(OciArchiveSource, RefusesLinksAndDuplicates) {
 
 TEST(OciArchiveSource, RefusesMissingAndWrongBlobs) {
     LayoutFiles l;
-    BuiltImage img = l.image("amd64", 1);
-    l.entry(img.manifest);
-    l.finish_index();
+    BuiltImage img = l.single_image("amd64", 1);
     std::string layer_name = "blobs/sha256/" + img.layers[0].digest.hex();
     LayoutFiles hole = l;
     hole.files.erase(layer_name);
-    write_path(b.dir + "/hole.tar", hole.tar().finish());
-    auto r = b.pull("oci-archive:" + b.dir + "/hole.tar");
+    auto r = b.pull_file("oci-archive", "hole.tar", hole.tar().finish());
     CHECK(!r.ok());
     LONGS_EQUAL(ENOENT, r.error().code);
 
     LayoutFiles wrong = l;
     wrong.files[layer_name][600] ^= 0x20;
-    write_path(b.dir + "/wrong.tar", wrong.tar().finish());
-    auto w = b.pull("oci-archive:" + b.dir + "/wrong.tar");
+    auto w = b.pull_file("oci-archive", "wrong.tar", wrong.tar().finish());
     CHECK(!w.ok());
     LONGS_EQUAL(EBADMSG, w.error().code);
     CHECK(!b.store->has_blob(img.layers[0].digest));
@@ -382,14 +328,11 @@ TEST(OciArchiveSource, RefusesMissingAndWrongBlobs) {
 
 TEST(OciArchiveSource, RefusesDamagedArchives) {
     LayoutFiles l;
-    l.entry(l.image("amd64", 1).manifest);
-    l.finish_index();
-    write_path(b.dir + "/damaged.tar", l.tar().damage_header(3).finish());
-    auto r = b.pull("oci-archive:" + b.dir + "/damaged.tar");
+    l.single_image("amd64", 1);
+    auto r = b.pull_file("oci-archive", "damaged.tar", l.tar().damage_header(3).finish());
     CHECK(!r.ok());
     std::string cut = l.tar().finish();
-    write_path(b.dir + "/cut.tar", cut.substr(0, cut.size() / 2));
-    auto c = b.pull("oci-archive:" + b.dir + "/cut.tar");
+    auto c = b.pull_file("oci-archive", "cut.tar", cut.substr(0, cut.size() / 2));
     CHECK(!c.ok());
     LONGS_EQUAL(0, b.ref_count());
 }
