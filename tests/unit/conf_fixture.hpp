@@ -1,5 +1,5 @@
 // Helpers for the configuration tests (registries.conf, auth files, certs.d): a scratch directory
-// with files written into it, and environment variables set for one test only.
+// (a TempDir) with files written into it, and environment variables set for one test only.
 #pragma once
 
 #include <fcntl.h>
@@ -12,23 +12,14 @@
 #include <vector>
 
 #include "base/fs.hpp"
+#include "temp_dir.hpp"
 
 namespace ocipod::conftest {
 
-class ScratchDir {
+// A TempDir that writes files and directories into itself.
+class ScratchDir : public test::TempDir {
 public:
-    ScratchDir() {
-        char tmpl[] = "/tmp/oci-pod-conf-test-XXXXXX";
-        path_ = mkdtemp(tmpl) ? tmpl : "";
-    }
-    ~ScratchDir() {
-        if (!path_.empty()) (void)remove_tree(AT_FDCWD, path_);
-    }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-
-    const std::string& path() const { return path_; }
-    std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+    ScratchDir() : TempDir("conf") {}
 
     // Write rel (creating parent directories); returns the full path.
     std::string write(const std::string& rel, const std::string& content, mode_t mode = 0644) {
@@ -45,7 +36,7 @@ public:
     }
 
     std::string mkdirs(const std::string& rel) {
-        std::string cur = path_;
+        std::string cur = path();
         for (const std::string& part : split(rel, '/')) {
             if (part.empty()) continue;
             cur += "/" + part;
@@ -53,9 +44,6 @@ public:
         }
         return cur;
     }
-
-private:
-    std::string path_;
 };
 
 // Sets (or with nullptr unsets) an environment variable until the end of the scope.

@@ -57,6 +57,12 @@ std::string found(const CredentialStore& store, const char* registry, const char
     return c.username + ":" + c.password;
 }
 
+// The credentials of one file with this content, written into dir.
+CredentialStore store_of(ScratchDir& dir, const std::string& content,
+                         const std::string& name = "auth.json") {
+    return CredentialStore::from_files({dir.write(name, content)});
+}
+
 int64_t monotonic_ms() {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -153,10 +159,9 @@ TEST(Credentials, DockerHubLegacyKeysAndAliases) {
 
 TEST(Credentials, NamespacedKeysMostSpecificWins) {
     ScratchDir dir;
-    std::string f = dir.write(
-        "auth.json", auth_file({auth_entry("r.io", "reg:3"), auth_entry("r.io/ns/a/b", "ns-ab:1"),
-                                auth_entry("r.io/ns/a/", "ns-a:2")}));
-    auto store = CredentialStore::from_files({f});
+    auto store =
+        store_of(dir, auth_file({auth_entry("r.io", "reg:3"), auth_entry("r.io/ns/a/b", "ns-ab:1"),
+                                 auth_entry("r.io/ns/a/", "ns-a:2")}));
     STRCMP_EQUAL("ns-ab:1", found(store, "r.io", "ns/a/b").c_str());
     STRCMP_EQUAL("ns-ab:1", found(store, "r.io", "ns/a/b/c").c_str());
     STRCMP_EQUAL("ns-a:2", found(store, "r.io", "ns/a/x").c_str());
@@ -170,13 +175,11 @@ TEST(Credentials, NamespacedKeysMostSpecificWins) {
 
 TEST(Credentials, EmptyEntriesFallThroughAndTokensAreKept) {
     ScratchDir dir;
-    std::string f = dir.write(
-        "auth.json",
-        "{\"auths\": {\"r.io/team\": {}, \"r.io\": {\"auth\": \"" + b64("reg:3") +
-            "\"}, \"t.io\": {\"auth\": \"" + b64("tok-user:") +
-            "\", \"identitytoken\": \"refresh\"}, \"o.io\": {\"identitytoken\": \"only\"}},"
-            " \"HttpHeaders\": {\"User-Agent\": \"x\"}, \"psFormat\": \"table\"}");
-    auto store = CredentialStore::from_files({f});
+    auto store = store_of(
+        dir, "{\"auths\": {\"r.io/team\": {}, \"r.io\": {\"auth\": \"" + b64("reg:3") +
+                 "\"}, \"t.io\": {\"auth\": \"" + b64("tok-user:") +
+                 "\", \"identitytoken\": \"refresh\"}, \"o.io\": {\"identitytoken\": \"only\"}},"
+                 " \"HttpHeaders\": {\"User-Agent\": \"x\"}, \"psFormat\": \"table\"}");
     STRCMP_EQUAL("reg:3", found(store, "r.io", "team/app").c_str());
     STRCMP_EQUAL("tok-user token=refresh", found(store, "t.io", "x").c_str());
     STRCMP_EQUAL(" token=only", found(store, "o.io", "x").c_str());
@@ -279,12 +282,11 @@ TEST_GROUP(CredentialHelper) {
 };
 
 TEST(CredentialHelper, CredHelpersAnswerForTheirHostOnly) {
-    std::string f = dir->write(
-        "auth.json", "{\"auths\": {\"helper.example.com\": {\"auth\": \"" + b64("file:pw") +
-                         "\"}, \"other.example.com\": {\"auth\": \"" + b64("file:pw") +
-                         "\"}}, \"credHelpers\": {\"helper.example.com\": \"test\", "
-                         "\"token.example.com\": \"test\", \"missing.example.com\": \"test\"}}");
-    auto store = CredentialStore::from_files({f});
+    auto store =
+        store_of(*dir, "{\"auths\": {\"helper.example.com\": {\"auth\": \"" + b64("file:pw") +
+                           "\"}, \"other.example.com\": {\"auth\": \"" + b64("file:pw") +
+                           "\"}}, \"credHelpers\": {\"helper.example.com\": \"test\", "
+                           "\"token.example.com\": \"test\", \"missing.example.com\": \"test\"}}");
     // The helper wins over auths for its host; other hosts still use auths.
     STRCMP_EQUAL("hu:hs", found(store, "helper.example.com", "x").c_str());
     STRCMP_EQUAL(" token=tok", found(store, "token.example.com", "x").c_str());
@@ -293,9 +295,8 @@ TEST(CredentialHelper, CredHelpersAnswerForTheirHostOnly) {
 }
 
 TEST(CredentialHelper, CredsStoreIsTheFallbackAndDockerHubUsesItsLegacyServerName) {
-    std::string f =
-        dir->write("config.json", "{\"auths\": {\"docker.io\": {}}, \"credsStore\": \"test\"}");
-    auto store = CredentialStore::from_files({f});
+    auto store =
+        store_of(*dir, "{\"auths\": {\"docker.io\": {}}, \"credsStore\": \"test\"}", "config.json");
     STRCMP_EQUAL("hu:hs", found(store, "helper.example.com", "x").c_str());
     STRCMP_EQUAL("legacyhub:lp", found(store, "docker.io", "library/alpine").c_str());
     STRCMP_EQUAL("none", found(store, "nothing.example.com", "x").c_str());

@@ -33,6 +33,11 @@ std::string label(const Descriptor& d) {
     return "sha256:" + d.digest.short_hex();
 }
 
+// The line printed for a finished blob.
+std::string copied(const Descriptor& d, const std::string& what) {
+    return "Copying blob " + label(d) + " " + what + "\n";
+}
+
 size_t occurrences(const std::string& s, const std::string& part) {
     size_t n = 0;
     for (size_t pos = s.find(part); pos != std::string::npos; pos = s.find(part, pos + 1)) ++n;
@@ -82,8 +87,7 @@ TEST(ProgressDisplay, LinesModePrintsOneLinePerFinishedBlob) {
     d.blob_finished(b, true);
     clock_us += 1'050'000;
     d.finish(true);
-    std::string expected = "Copying blob " + label(a) + " 12.3 MB done\n" + "Copying blob " +
-                           label(b) + " already present\n" +
+    std::string expected = copied(a, "12.3 MB done") + copied(b, "already present") +
                            "Fetched 1 blob (12.3 MB) in 1.7 s, 1 already present\n";
     STRCMP_EQUAL(expected.c_str(), written().c_str());
 }
@@ -94,8 +98,7 @@ TEST(ProgressDisplay, SummarySaysWhenNothingWasFetched) {
     d.blob_finished(a, true);
     d.blob_finished(b, true);
     d.finish(true);
-    std::string expected = "Copying blob " + label(a) + " already present\n" + "Copying blob " +
-                           label(b) + " already present\n" +
+    std::string expected = copied(a, "already present") + copied(b, "already present") +
                            "Nothing fetched: 2 blobs were already present\n";
     STRCMP_EQUAL(expected.c_str(), written().c_str());
 }
@@ -108,8 +111,8 @@ TEST(ProgressDisplay, LinesModeShowsRetriesAsWarnings) {
     d.blob_started(a, 40);
     d.blob_finished(a, false);
     d.finish(false);  // no summary after a failure
-    std::string expected = "warning: blob " + label(a) + ": retrying in 2 s: HTTP 503?[2J\n" +
-                           "Copying blob " + label(a) + " 100 B done\n";
+    std::string expected =
+        "warning: blob " + label(a) + ": retrying in 2 s: HTTP 503?[2J\n" + copied(a, "100 B done");
     STRCMP_EQUAL(expected.c_str(), written().c_str());
 }
 

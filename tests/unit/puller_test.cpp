@@ -16,6 +16,17 @@
 using namespace ocipod;
 using namespace ocipod::test;
 
+namespace {
+
+// parse_source(text), which must succeed.
+Source parsed(const std::string& text) {
+    auto r = parse_source(text);
+    CHECK_TEXT(r.ok(), r.ok() ? text.c_str() : r.error().message.c_str());
+    return r.take();
+}
+
+}  // namespace
+
 TEST_GROUP(SourceString) {
     TempDir* tmp = nullptr;
     void setup() override {
@@ -27,15 +38,13 @@ TEST_GROUP(SourceString) {
 };
 
 TEST(SourceString, RegistryReferences) {
-    auto a = parse_source("alpine");
-    CHECK(a.ok());
-    CHECK(a->kind == SourceKind::registry);
-    STRCMP_EQUAL("docker.io/library/alpine:latest", a->ref.str().c_str());
-    CHECK(a->ref.short_name);
-    auto b = parse_source("docker://quay.io/team/app:1");
-    CHECK(b.ok());
-    STRCMP_EQUAL("quay.io/team/app:1", b->ref.str().c_str());
-    CHECK(!b->ref.short_name);
+    Source a = parsed("alpine");
+    CHECK(a.kind == SourceKind::registry);
+    STRCMP_EQUAL("docker.io/library/alpine:latest", a.ref.str().c_str());
+    CHECK(a.ref.short_name);
+    Source b = parsed("docker://quay.io/team/app:1");
+    STRCMP_EQUAL("quay.io/team/app:1", b.ref.str().c_str());
+    CHECK(!b.ref.short_name);
     CHECK(!parse_source("docker://").ok());
     CHECK(!parse_source("Upper/Case").ok());
     // An unknown transport is not silently taken as a name.
@@ -45,53 +54,45 @@ TEST(SourceString, RegistryReferences) {
 TEST(SourceString, OciPathAndRefSplitOnTheFirstColonAfterAnExistingDirectory) {
     std::string d = tmp->path() + "/layout";
     mkdir(d.c_str(), 0755);
-    auto plain = parse_source("oci:" + d);
-    CHECK(plain.ok());
-    CHECK(plain->kind == SourceKind::oci_dir);
-    STRCMP_EQUAL(d.c_str(), plain->path.c_str());
-    STRCMP_EQUAL("", plain->local_ref.c_str());
+    Source plain = parsed("oci:" + d);
+    CHECK(plain.kind == SourceKind::oci_dir);
+    STRCMP_EQUAL(d.c_str(), plain.path.c_str());
+    STRCMP_EQUAL("", plain.local_ref.c_str());
 
-    auto full = parse_source("oci:" + d + ":docker.io/a/b:1");
-    CHECK(full.ok());
-    STRCMP_EQUAL(d.c_str(), full->path.c_str());
-    STRCMP_EQUAL("docker.io/a/b:1", full->local_ref.c_str());
+    Source full = parsed("oci:" + d + ":docker.io/a/b:1");
+    STRCMP_EQUAL(d.c_str(), full.path.c_str());
+    STRCMP_EQUAL("docker.io/a/b:1", full.local_ref.c_str());
 
     // A directory whose name has a colon in it.
     std::string c = tmp->path() + "/with:colon";
     mkdir(c.c_str(), 0755);
-    auto colon = parse_source("oci:" + c + ":v2");
-    CHECK(colon.ok());
-    STRCMP_EQUAL(c.c_str(), colon->path.c_str());
-    STRCMP_EQUAL("v2", colon->local_ref.c_str());
-    auto whole = parse_source("oci:" + c);
-    CHECK(whole.ok());
-    STRCMP_EQUAL(c.c_str(), whole->path.c_str());
-    STRCMP_EQUAL("", whole->local_ref.c_str());
+    Source colon = parsed("oci:" + c + ":v2");
+    STRCMP_EQUAL(c.c_str(), colon.path.c_str());
+    STRCMP_EQUAL("v2", colon.local_ref.c_str());
+    Source whole = parsed("oci:" + c);
+    STRCMP_EQUAL(c.c_str(), whole.path.c_str());
+    STRCMP_EQUAL("", whole.local_ref.c_str());
 
     // Nothing exists: the path is what precedes the first colon.
-    auto missing = parse_source("oci:" + tmp->path() + "/nope:tag:x");
-    CHECK(missing.ok());
-    STRCMP_EQUAL((tmp->path() + "/nope").c_str(), missing->path.c_str());
-    STRCMP_EQUAL("tag:x", missing->local_ref.c_str());
+    Source missing = parsed("oci:" + tmp->path() + "/nope:tag:x");
+    STRCMP_EQUAL((tmp->path() + "/nope").c_str(), missing.path.c_str());
+    STRCMP_EQUAL("tag:x", missing.local_ref.c_str());
     CHECK(!parse_source("oci:").ok());
 }
 
 TEST(SourceString, ArchivesNeedAFileNotADirectory) {
     std::string f = tmp->path() + "/img.tar";
     write_path(f, "x");
-    auto a = parse_source("oci-archive:" + f + ":latest");
-    CHECK(a.ok());
-    CHECK(a->kind == SourceKind::oci_archive);
-    STRCMP_EQUAL(f.c_str(), a->path.c_str());
-    STRCMP_EQUAL("latest", a->local_ref.c_str());
-    auto d = parse_source("docker-archive:" + f + ":@1");
-    CHECK(d.ok());
-    CHECK(d->kind == SourceKind::docker_archive);
-    STRCMP_EQUAL("@1", d->local_ref.c_str());
+    Source a = parsed("oci-archive:" + f + ":latest");
+    CHECK(a.kind == SourceKind::oci_archive);
+    STRCMP_EQUAL(f.c_str(), a.path.c_str());
+    STRCMP_EQUAL("latest", a.local_ref.c_str());
+    Source d = parsed("docker-archive:" + f + ":@1");
+    CHECK(d.kind == SourceKind::docker_archive);
+    STRCMP_EQUAL("@1", d.local_ref.c_str());
     // tmp->path() is a directory, so it does not end the archive path.
-    auto dir = parse_source("oci-archive:" + tmp->path() + ":img.tar");
-    CHECK(dir.ok());
-    STRCMP_EQUAL(tmp->path().c_str(), dir->path.c_str());
+    Source dir = parsed("oci-archive:" + tmp->path() + ":img.tar");
+    STRCMP_EQUAL(tmp->path().c_str(), dir.path.c_str());
 }
 
 TEST(SourceString, BasenamesFollowTheReferenceGrammar) {

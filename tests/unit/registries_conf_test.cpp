@@ -59,6 +59,11 @@ std::string describe(const std::vector<Endpoint>& eps) {
     return out;
 }
 
+// describe() of where a pull of registry/repository:latest goes.
+std::string routes(const RegistriesConf& conf, const char* registry, const char* repository) {
+    return describe(endpoints(conf, ref(registry, repository)));
+}
+
 }  // namespace
 
 TEST_GROUP(RegistriesConf){};
@@ -69,7 +74,7 @@ TEST(RegistriesConf, NoEntryMeansTheRegistryItselfOverVerifiedTls) {
     LONGS_EQUAL(1, eps.size());
     STRCMP_EQUAL("registry-1.docker.io/library/alpine", describe(eps).c_str());
     STRCMP_EQUAL("https://registry-1.docker.io", eps[0].base_url().c_str());
-    STRCMP_EQUAL("quay.io/a/b", describe(endpoints(conf, ref("quay.io", "a/b"))).c_str());
+    STRCMP_EQUAL("quay.io/a/b", routes(conf, "quay.io", "a/b").c_str());
 }
 
 TEST(RegistriesConf, RegistryApiHost) {
@@ -102,19 +107,14 @@ TEST(RegistriesConf, InsecureMeansPlainHttpOnlyOnLoopback) {
         "[[registry]]\nlocation = \"127.0.0.1.nip.io\"\ninsecure = true\n"
         "[[registry]]\nlocation = \"10.0.0.1:5000\"\ninsecure = true\n"
         "[[registry]]\nlocation = \"127.0.0.2\"\ninsecure = false\n");
-    STRCMP_EQUAL("127.0.0.1:5000/x[http][noverify]",
-                 describe(endpoints(conf, ref("127.0.0.1:5000", "x"))).c_str());
-    STRCMP_EQUAL("localhost:5001/x[http][noverify]",
-                 describe(endpoints(conf, ref("localhost:5001", "x"))).c_str());
-    STRCMP_EQUAL("[::1]:5002/x[http][noverify]",
-                 describe(endpoints(conf, ref("[::1]:5002", "x"))).c_str());
-    STRCMP_EQUAL("127.0.0.1.nip.io/x[noverify]",
-                 describe(endpoints(conf, ref("127.0.0.1.nip.io", "x"))).c_str());
-    STRCMP_EQUAL("10.0.0.1:5000/x[noverify]",
-                 describe(endpoints(conf, ref("10.0.0.1:5000", "x"))).c_str());
-    STRCMP_EQUAL("127.0.0.2/x", describe(endpoints(conf, ref("127.0.0.2", "x"))).c_str());
+    STRCMP_EQUAL("127.0.0.1:5000/x[http][noverify]", routes(conf, "127.0.0.1:5000", "x").c_str());
+    STRCMP_EQUAL("localhost:5001/x[http][noverify]", routes(conf, "localhost:5001", "x").c_str());
+    STRCMP_EQUAL("[::1]:5002/x[http][noverify]", routes(conf, "[::1]:5002", "x").c_str());
+    STRCMP_EQUAL("127.0.0.1.nip.io/x[noverify]", routes(conf, "127.0.0.1.nip.io", "x").c_str());
+    STRCMP_EQUAL("10.0.0.1:5000/x[noverify]", routes(conf, "10.0.0.1:5000", "x").c_str());
+    STRCMP_EQUAL("127.0.0.2/x", routes(conf, "127.0.0.2", "x").c_str());
     // A different port is a different registry: no entry, so secure.
-    STRCMP_EQUAL("127.0.0.1:5999/x", describe(endpoints(conf, ref("127.0.0.1:5999", "x"))).c_str());
+    STRCMP_EQUAL("127.0.0.1:5999/x", routes(conf, "127.0.0.1:5999", "x").c_str());
 }
 
 TEST(RegistriesConf, PrefixesMatchWholeComponentsAndTheLongestWins) {
@@ -122,19 +122,13 @@ TEST(RegistriesConf, PrefixesMatchWholeComponentsAndTheLongestWins) {
         "[[registry]]\nprefix = \"example.com\"\nlocation = \"a.example.net\"\n"
         "[[registry]]\nprefix = \"example.com/foo\"\nlocation = \"b.example.net/base\"\n"
         "[[registry]]\nprefix = \"example.com/foo/bar/baz\"\nlocation = \"c.example.net\"\n");
-    STRCMP_EQUAL("b.example.net/base/bar",
-                 describe(endpoints(conf, ref("example.com", "foo/bar"))).c_str());
-    STRCMP_EQUAL("b.example.net/base/x",
-                 describe(endpoints(conf, ref("example.com", "foo/x"))).c_str());
-    STRCMP_EQUAL("a.example.net/foobar",
-                 describe(endpoints(conf, ref("example.com", "foobar"))).c_str());
-    STRCMP_EQUAL("c.example.net/q",
-                 describe(endpoints(conf, ref("example.com", "foo/bar/baz/q"))).c_str());
+    STRCMP_EQUAL("b.example.net/base/bar", routes(conf, "example.com", "foo/bar").c_str());
+    STRCMP_EQUAL("b.example.net/base/x", routes(conf, "example.com", "foo/x").c_str());
+    STRCMP_EQUAL("a.example.net/foobar", routes(conf, "example.com", "foobar").c_str());
+    STRCMP_EQUAL("c.example.net/q", routes(conf, "example.com", "foo/bar/baz/q").c_str());
     // Not the same registry, although "example.com" is a string prefix of both.
-    STRCMP_EQUAL("example.com:5000/foo/x",
-                 describe(endpoints(conf, ref("example.com:5000", "foo/x"))).c_str());
-    STRCMP_EQUAL("example.community/x",
-                 describe(endpoints(conf, ref("example.community", "x"))).c_str());
+    STRCMP_EQUAL("example.com:5000/foo/x", routes(conf, "example.com:5000", "foo/x").c_str());
+    STRCMP_EQUAL("example.community/x", routes(conf, "example.community", "x").c_str());
 }
 
 TEST(RegistriesConf, LocationRewritesTheMatchedPrefix) {
@@ -142,13 +136,11 @@ TEST(RegistriesConf, LocationRewritesTheMatchedPrefix) {
         "[[registry]]\nprefix = \"docker.io/library/foo\"\nlocation = \"mirror:5000/bar\"\n"
         "[[registry]]\nprefix = \"docker.io/library/whole\"\nlocation = \"mirror:5000\"\n"
         "[[registry]]\nprefix = \"quay.io\"\nlocation = \"docker.io/quaymirror/\"\n");
-    STRCMP_EQUAL("mirror:5000/bar/x",
-                 describe(endpoints(conf, ref("docker.io", "library/foo/x"))).c_str());
-    STRCMP_EQUAL("mirror:5000/bar",
-                 describe(endpoints(conf, ref("docker.io", "library/foo"))).c_str());
+    STRCMP_EQUAL("mirror:5000/bar/x", routes(conf, "docker.io", "library/foo/x").c_str());
+    STRCMP_EQUAL("mirror:5000/bar", routes(conf, "docker.io", "library/foo").c_str());
     // Rewritten onto docker.io, the API host is used.
     STRCMP_EQUAL("registry-1.docker.io/quaymirror/team/app",
-                 describe(endpoints(conf, ref("quay.io", "team/app"))).c_str());
+                 routes(conf, "quay.io", "team/app").c_str());
     // A location that leaves no repository is refused, not turned into a request for "/".
     auto bad = conf.endpoints_for(ref("docker.io", "library/whole"));
     CHECK(!bad.ok());
@@ -172,7 +164,7 @@ TEST(RegistriesConf, MirrorsComeFirstInOrderAndDigestOnlyNeedsADigest) {
     STRCMP_EQUAL(
         "m1.example.net/library/alpine[m] 127.0.0.1:5000/library/alpine[m][http][noverify] "
         "registry-1.docker.io/library/alpine",
-        describe(endpoints(conf, ref("docker.io", "library/alpine"))).c_str());
+        routes(conf, "docker.io", "library/alpine").c_str());
     STRCMP_EQUAL(
         "m1.example.net/library/alpine[m] m2.example.net/cache/library/alpine[m] "
         "127.0.0.1:5000/library/alpine[m][http][noverify] "
@@ -186,8 +178,7 @@ TEST(RegistriesConf, TagOnlyMirrorsAreSkippedForDigests) {
     RegistriesConf conf = conf_of(
         "[[registry]]\nprefix = \"quay.io\"\n"
         "[[registry.mirror]]\nlocation = \"m.example.net\"\npull-from-mirror = \"tag-only\"\n");
-    STRCMP_EQUAL("m.example.net/a[m] quay.io/a",
-                 describe(endpoints(conf, ref("quay.io", "a"))).c_str());
+    STRCMP_EQUAL("m.example.net/a[m] quay.io/a", routes(conf, "quay.io", "a").c_str());
     STRCMP_EQUAL("quay.io/a", describe(endpoints(conf, ref("quay.io", "a", true))).c_str());
     CHECK(conf.registries()[0].mirrors[0].tag_only);
 }
@@ -208,7 +199,7 @@ TEST(RegistriesConf, MirrorByDigestOnlyAppliesToAllMirrors) {
     RegistriesConf conf = conf_of(
         "[[registry]]\nprefix = \"quay.io\"\nmirror-by-digest-only = true\n"
         "[[registry.mirror]]\nlocation = \"m.example.net\"\n");
-    STRCMP_EQUAL("quay.io/a", describe(endpoints(conf, ref("quay.io", "a"))).c_str());
+    STRCMP_EQUAL("quay.io/a", routes(conf, "quay.io", "a").c_str());
     STRCMP_EQUAL("m.example.net/a[m] quay.io/a",
                  describe(endpoints(conf, ref("quay.io", "a", true))).c_str());
     expect_conf_error(
@@ -226,22 +217,20 @@ TEST(RegistriesConf, WildcardPrefixes) {
         "[[registry]]\nprefix = \"*.other.org\"\nlocation = \"mirror.other.net\"\n");
     // Matches any subdomain and port; no location means no rewrite.
     STRCMP_EQUAL("cache.local/ex/team/app[m] a.example.com:5000/team/app[noverify]",
-                 describe(endpoints(conf, ref("a.example.com:5000", "team/app"))).c_str());
+                 routes(conf, "a.example.com:5000", "team/app").c_str());
     STRCMP_EQUAL("cache.local/ex/x[m] x.y.example.com/x[noverify]",
-                 describe(endpoints(conf, ref("x.y.example.com", "x"))).c_str());
+                 routes(conf, "x.y.example.com", "x").c_str());
     // Not the bare domain itself, not a look-alike.
-    STRCMP_EQUAL("example.com/x", describe(endpoints(conf, ref("example.com", "x"))).c_str());
-    STRCMP_EQUAL("aexample.com/x", describe(endpoints(conf, ref("aexample.com", "x"))).c_str());
+    STRCMP_EQUAL("example.com/x", routes(conf, "example.com", "x").c_str());
+    STRCMP_EQUAL("aexample.com/x", routes(conf, "aexample.com", "x").c_str());
     // The longer wildcard is more specific.
     auto blocked = conf.endpoints_for(ref("c.b.example.com", "x"));
     CHECK(!blocked.ok());
     LONGS_EQUAL(EACCES, blocked.error().code);
     // An exact prefix beats a wildcard of the same length.
-    STRCMP_EQUAL("exact.example.com/x",
-                 describe(endpoints(conf, ref("exact.example.com", "x"))).c_str());
+    STRCMP_EQUAL("exact.example.com/x", routes(conf, "exact.example.com", "x").c_str());
     // With a location, the whole registry part is replaced.
-    STRCMP_EQUAL("mirror.other.net/p/q",
-                 describe(endpoints(conf, ref("reg.other.org:443", "p/q"))).c_str());
+    STRCMP_EQUAL("mirror.other.net/p/q", routes(conf, "reg.other.org:443", "p/q").c_str());
 }
 
 TEST(RegistriesConf, BlockedEntriesRefuseWithEacces) {
@@ -253,8 +242,7 @@ TEST(RegistriesConf, BlockedEntriesRefuseWithEacces) {
     LONGS_EQUAL(EACCES, r.error().code);
     CHECK(r.error().message.find("'docker.io/evil/app' is blocked") != std::string::npos);
     CHECK(r.error().message.find("'docker.io/evil'") != std::string::npos);
-    STRCMP_EQUAL("registry-1.docker.io/evilx/app",
-                 describe(endpoints(conf, ref("docker.io", "evilx/app"))).c_str());
+    STRCMP_EQUAL("registry-1.docker.io/evilx/app", routes(conf, "docker.io", "evilx/app").c_str());
 }
 
 TEST(RegistriesConf, DropInsOverrideKeyByKeyAndReplaceSamePrefix) {
