@@ -9,14 +9,15 @@
 #   debian      debootstrap --variant=minbase bookworm, five gzip layers split by paths
 #   smallfiles  one gzip layer of 50,000 files of 100-2000 bytes, deterministic content
 #
-# Layouts live in $BENCH_CACHE/layouts/NAME with NAME.info (the writer's JSON summary) beside
-# it; both appear only when complete (built under a .tmp name, then renamed), and the info
+# Layouts are written by tests/fixtures/make_layout.py from a JSON spec (bench_image_spec).
+# They live in $BENCH_CACHE/layouts/NAME with NAME.info (the writer's --summary) beside it; both appear only when complete (built under a .tmp name, then renamed), and the info
 # records BENCH_IMAGES_VERSION so a change of recipe rebuilds. Needs root (debootstrap) and
 # Debian's apt repositories.
 
-BENCH_IMAGES_VERSION=2
+BENCH_IMAGES_VERSION=3
 : "${BENCH_CACHE:=${OCI_POD_BENCH_CACHE:-/var/tmp/oci-pod-bench-cache}}"
 bench_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+bench_make_layout=$bench_lib_dir/../../tests/fixtures/make_layout.py
 
 bench_python() {
     if [ -x /usr/bin/python3 ]; then /usr/bin/python3 "$@"; else python3 "$@"; fi
@@ -76,6 +77,44 @@ bench_build_rootfs() {
     esac
 }
 
+# bench_image_spec NAME ROOTFS: the make_layout.py spec for NAME on stdout. Tree layers keep
+# the owners from disk and leave out the contents of dev/, proc/ and sys/. A split tree has a
+# first "rest" layer with everything outside the split prefixes (so it holds their parents),
+# then one layer per group: its prefixes minus those of earlier groups.
+bench_image_spec() {
+    bench_python - "$1" "$2" <<'EOF'
+import json, sys
+name, root = sys.argv[1], sys.argv[2]
+skip = ["dev/", "proc/", "sys/"]
+
+def tree(**kw):
+    return dict({"dir": root, "owners": "keep", "comment": "bench image " + name}, **kw)
+
+def split(groups):
+    taken = [p for g in groups for p in g]
+    layers = [tree(exclude=skip + taken)]
+    for i, group in enumerate(groups):
+        earlier = [p for g in groups[:i] for p in g]
+        layers.append(tree(include=group, exclude=skip + earlier))
+    return layers
+
+if name == "tiny":
+    layers = [tree(exclude=skip)]
+elif name == "debian":
+    # Five layers of roughly 4-15 MB compressed each; the first ("rest") holds etc, var,
+    # usr/sbin, the rest of usr/lib and all parents of the later layers' paths.
+    layers = split([["usr/lib/x86_64-linux-gnu"], ["usr/share/locale"], ["usr/share"],
+                    ["usr/bin"]])
+elif name == "smallfiles":
+    layers = [{"generate": {"smallfiles": 50000}, "comment": "bench image " + name}]
+else:
+    sys.exit("bench: unknown image '%s'" % name)
+print(json.dumps({"ref": "bench", "images": [{"layers": layers, "config": {
+    "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+    "Cmd": ["/bin/sh"]}}]}, indent=1, sort_keys=True))
+EOF
+}
+
 bench_image_layout() {
     local name=$1 dir=$BENCH_CACHE/layouts
     local out=$dir/$name info=$dir/$name.info tmp=$dir/$name.tmp
@@ -91,25 +130,13 @@ bench_image_layout() {
         umount -l "$m" || true
     done
     rm -rf --one-file-system "$out" "$info" "$tmp"
-    local args=()
-    case $name in
-    tiny) args=(--rootfs "$tmp/rootfs") ;;
-    # Five layers of roughly 4-15 MB compressed each; the first ("rest") holds etc, var,
-    # usr/sbin, the rest of usr/lib and all parents of the later layers' paths.
-    debian) args=(--rootfs "$tmp/rootfs" --split usr/lib/x86_64-linux-gnu
-        --split usr/share/locale --split usr/share --split usr/bin) ;;
-    smallfiles) args=(--smallfiles 50000) ;;
-    *)
-        echo "bench: unknown image '$name'" >&2
-        return 1
-        ;;
-    esac
     mkdir -p "$tmp/rootfs"
+    bench_image_spec "$name" "$tmp/rootfs" >"$tmp/spec.json" || return 1
     if [ "$name" != smallfiles ]; then
         bench_build_rootfs "$name" "$tmp/rootfs" || return 1
     fi
-    bench_python "$bench_lib_dir/make_layout.py" "$tmp/layout" bench "${args[@]}" >"$tmp/summary" ||
-        { echo "bench: writing the '$name' layout failed" >&2; return 1; }
+    bench_python "$bench_make_layout" --summary "$tmp/summary" "$tmp/spec.json" "$tmp/layout" \
+        >/dev/null || { echo "bench: writing the '$name' layout failed" >&2; return 1; }
     bench_python -c 'import json,sys
 s = json.load(open(sys.argv[1])); s["version"] = int(sys.argv[2])
 print(json.dumps(s))' "$tmp/summary" "$BENCH_IMAGES_VERSION" >"$tmp/info"
