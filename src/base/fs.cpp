@@ -140,8 +140,7 @@ Status rename_noreplace(int olddirfd, const std::string& oldname, int newdirfd,
 
 Status remove_tree(int dirfd, const std::string& name) {
     if (unlinkat(dirfd, name.c_str(), 0) == 0 || errno == ENOENT) return {};
-    if (errno != EISDIR && errno != EPERM)
-        return errno_error("removing '%s'", name.c_str());
+    if (errno != EISDIR && errno != EPERM) return errno_error("removing '%s'", name.c_str());
     int fd = openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return errno_error("opening '%s'", name.c_str());
     DIR* dir = fdopendir(fd);

@@ -35,14 +35,20 @@ void log_init(const char* program_name) {
     to_journal = stderr_is_journal();
     if (const char* lvl = getenv("OCI_POD_LOG_LEVEL")) {
         std::string v = lvl;
-        if (v == "debug") max_level = LogLevel::debug;
-        else if (v == "info") max_level = LogLevel::info;
-        else if (v == "warning") max_level = LogLevel::warning;
-        else if (v == "error") max_level = LogLevel::error;
+        if (v == "debug")
+            max_level = LogLevel::debug;
+        else if (v == "info")
+            max_level = LogLevel::info;
+        else if (v == "warning")
+            max_level = LogLevel::warning;
+        else if (v == "error")
+            max_level = LogLevel::error;
     }
 }
 
-void log_set_max_level(LogLevel level) { max_level = level; }
+void log_set_max_level(LogLevel level) {
+    max_level = level;
+}
 
 void log_message(LogLevel level, const char* fmt, ...) {
     if (static_cast<int>(level) > static_cast<int>(max_level)) return;

@@ -16,7 +16,8 @@ struct Error {
     int code = EIO;
     std::string message;
 
-    // Prefix context: Error{ENOENT,"no such blob"}.wrap("pulling 'x'") -> "pulling 'x': no such blob".
+    // Prefix context: Error{ENOENT,"no such blob"}.wrap("pulling 'x'") -> "pulling 'x': no such
+    // blob".
     [[nodiscard]] Error wrap(std::string_view context) const& {
         return Error{code, std::string(context) + ": " + message};
     }
@@ -27,7 +28,8 @@ struct Error {
 };
 
 // printf-style constructor: make_error(EPROTO, "bad digest '%s'", s.c_str()).
-[[nodiscard]] Error make_error(int code, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+[[nodiscard]] Error make_error(int code, const char* fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 // An Error from errno after a failed syscall: "open 'x': No such file or directory".
 [[nodiscard]] Error errno_error(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 [[nodiscard]] Error errno_error_code(int code, const char* fmt, ...)
@@ -92,18 +94,19 @@ using Status = Result<void>;
 }  // namespace ocipod
 
 // TRY(expr): evaluate a Result; on error return it from the enclosing function (which must return
-// a Result of any type), otherwise yield the value. GNU statement expression, as g++ and clang allow.
-#define TRY(expr)                                            \
-    ({                                                       \
-        auto&& try_result_ = (expr);                         \
+// a Result of any type), otherwise yield the value. GNU statement expression, as g++ and clang
+// allow.
+#define TRY(expr)                                                     \
+    ({                                                                \
+        auto&& try_result_ = (expr);                                  \
         if (!try_result_.ok()) return std::move(try_result_).error(); \
-        std::move(try_result_).take();                       \
+        std::move(try_result_).take();                                \
     })
 
 // TRY_WRAP(expr, ctx): as TRY, prefixing the error with context.
-#define TRY_WRAP(expr, ctx)                                  \
-    ({                                                       \
-        auto&& try_result_ = (expr);                         \
+#define TRY_WRAP(expr, ctx)                                                     \
+    ({                                                                          \
+        auto&& try_result_ = (expr);                                            \
         if (!try_result_.ok()) return std::move(try_result_).error().wrap(ctx); \
-        std::move(try_result_).take();                       \
+        std::move(try_result_).take();                                          \
     })

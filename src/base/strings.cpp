@@ -52,8 +52,12 @@ std::string to_lower(std::string_view s) {
     return out;
 }
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.starts_with(prefix); }
-bool ends_with(std::string_view s, std::string_view suffix) { return s.ends_with(suffix); }
+bool starts_with(std::string_view s, std::string_view prefix) {
+    return s.starts_with(prefix);
+}
+bool ends_with(std::string_view s, std::string_view suffix) {
+    return s.ends_with(suffix);
+}
 
 std::optional<uint64_t> parse_u64(std::string_view s) {
     if (s.empty() || s.size() > 20) return std::nullopt;

@@ -9,7 +9,9 @@ static gnutls_digest_algorithm_t to_gnutls(HashAlg alg) {
     return alg == HashAlg::sha256 ? GNUTLS_DIG_SHA256 : GNUTLS_DIG_SHA512;
 }
 
-const char* hash_alg_name(HashAlg alg) { return alg == HashAlg::sha256 ? "sha256" : "sha512"; }
+const char* hash_alg_name(HashAlg alg) {
+    return alg == HashAlg::sha256 ? "sha256" : "sha512";
+}
 
 Hasher::Hasher(HashAlg alg) : alg_(alg) {
     // Only fails on allocation failure or an algorithm GnuTLS was built without; neither can be

@@ -13,7 +13,9 @@ namespace ocipod {
 enum class HashAlg { sha256, sha512 };
 
 // Length in hex characters of a digest of this algorithm (64 or 128).
-constexpr size_t hash_hex_length(HashAlg alg) { return alg == HashAlg::sha256 ? 64 : 128; }
+constexpr size_t hash_hex_length(HashAlg alg) {
+    return alg == HashAlg::sha256 ? 64 : 128;
+}
 const char* hash_alg_name(HashAlg alg);
 
 class Hasher {

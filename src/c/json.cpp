@@ -4,7 +4,9 @@
 
 namespace ocipod {
 
-void json_release(json_t* v) { json_decref(v); }
+void json_release(json_t* v) {
+    json_decref(v);
+}
 
 Result<JsonPtr> json_parse(std::string_view bytes, const char* what) {
     json_error_t err;
@@ -82,8 +84,7 @@ Result<std::vector<std::string>> json_opt_string_array(const json_t* obj, const 
     return out;
 }
 
-Result<std::map<std::string, std::string>> json_opt_string_map(const json_t* obj,
-                                                               const char* key) {
+Result<std::map<std::string, std::string>> json_opt_string_map(const json_t* obj, const char* key) {
     std::map<std::string, std::string> out;
     const json_t* v = json_opt_member(obj, key);
     if (!v) return out;
@@ -99,7 +100,8 @@ Result<std::map<std::string, std::string>> json_opt_string_map(const json_t* obj
 
 JsonPtr json_from_string_map(const std::map<std::string, std::string>& m) {
     JsonPtr o(json_object());
-    for (const auto& [k, v] : m) json_object_set_new(o.get(), k.c_str(), json_stringn(v.data(), v.size()));
+    for (const auto& [k, v] : m)
+        json_object_set_new(o.get(), k.c_str(), json_stringn(v.data(), v.size()));
     return o;
 }
 

@@ -29,7 +29,9 @@ Result<JsonPtr> json_parse(std::string_view bytes, const char* what);
 std::string json_dump(const json_t* v, bool pretty = false);
 
 // json_incref'd owner for a borrowed value.
-inline JsonPtr json_own(json_t* v) { return JsonPtr(json_incref(v)); }
+inline JsonPtr json_own(json_t* v) {
+    return JsonPtr(json_incref(v));
+}
 
 Result<const json_t*> json_req_object(const json_t* obj, const char* key);
 const json_t* json_opt_member(const json_t* obj, const char* key);

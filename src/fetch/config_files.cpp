@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-
 #include "base/fs.hpp"
 
 namespace ocipod {

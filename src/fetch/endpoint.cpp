@@ -108,11 +108,9 @@ Result<std::vector<Endpoint>> RegistriesConf::endpoints_for(const Reference& ref
         return out;
     }
     if (best->blocked)
-        return make_error(EACCES,
-                          "registry '%s' is blocked by %s ([[registry]] prefix '%s')",
-                          name.c_str(),
-                          best->source.empty() ? "registries.conf" : best->source.c_str(),
-                          best->prefix.c_str());
+        return make_error(
+            EACCES, "registry '%s' is blocked by %s ([[registry]] prefix '%s')", name.c_str(),
+            best->source.empty() ? "registries.conf" : best->source.c_str(), best->prefix.c_str());
 
     // What follows the matched part ("" or "/rest") is appended to mirrors and the location.
     const std::string rest = name.substr(best_match.length);

@@ -28,10 +28,10 @@ struct PullOptions {
 };
 
 struct PullResult {
-    std::string ref_name;      // the name stored in index.json
-    Descriptor manifest;       // what the ref points to
-    bool from_index = false;   // the source offered an index and a platform was chosen
-    int64_t bytes_fetched = 0; // bytes actually transferred (not already present)
+    std::string ref_name;       // the name stored in index.json
+    Descriptor manifest;        // what the ref points to
+    bool from_index = false;    // the source offered an index and a platform was chosen
+    int64_t bytes_fetched = 0;  // bytes actually transferred (not already present)
     int blobs_fetched = 0;
     int blobs_present = 0;
 };

@@ -28,13 +28,13 @@
 namespace ocipod {
 
 struct FetchPolicy {
-    int max_parallel = 4;       // blob transfers at once
-    int max_attempts = 5;       // per request, counting the first
+    int max_parallel = 4;  // blob transfers at once
+    int max_attempts = 5;  // per request, counting the first
     std::chrono::milliseconds initial_backoff{250};
     std::chrono::milliseconds max_backoff{10000};
     std::chrono::milliseconds max_retry_after{60000};  // longer Retry-After values are capped
-    long stall_seconds = 30;    // no bytes for this long: abort the transfer and resume
-    bool foreign_urls = true;   // try descriptor `urls` (without credentials) before the registry
+    long stall_seconds = 30;   // no bytes for this long: abort the transfer and resume
+    bool foreign_urls = true;  // try descriptor `urls` (without credentials) before the registry
 };
 
 struct FetchedManifest {

@@ -37,7 +37,8 @@ JsonPtr descriptor_to_json(const Descriptor& d) {
     json_object_set_new(o.get(), "mediaType", json_string(d.media_type.c_str()));
     json_object_set_new(o.get(), "digest", json_string(d.digest.str().c_str()));
     json_object_set_new(o.get(), "size", json_integer(d.size));
-    if (!d.urls.empty()) json_object_set_new(o.get(), "urls", json_from_string_array(d.urls).release());
+    if (!d.urls.empty())
+        json_object_set_new(o.get(), "urls", json_from_string_array(d.urls).release());
     if (!d.artifact_type.empty())
         json_object_set_new(o.get(), "artifactType", json_string(d.artifact_type.c_str()));
     if (!d.annotations.empty())

@@ -27,6 +27,8 @@ Result<Digest> Digest::parse(std::string_view s) {
     return Digest(alg, std::string(hex));
 }
 
-Digest Digest::from_hex(HashAlg alg, std::string hex) { return Digest(alg, std::move(hex)); }
+Digest Digest::from_hex(HashAlg alg, std::string hex) {
+    return Digest(alg, std::move(hex));
+}
 
 }  // namespace ocipod

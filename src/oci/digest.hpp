@@ -16,7 +16,9 @@ public:
     static Result<Digest> parse(std::string_view s);
     // From a finished hash: alg plus lowercase hex of the right length (not re-validated).
     static Digest from_hex(HashAlg alg, std::string hex);
-    static Digest of(HashAlg alg, std::string_view data) { return from_hex(alg, hash_hex(alg, data)); }
+    static Digest of(HashAlg alg, std::string_view data) {
+        return from_hex(alg, hash_hex(alg, data));
+    }
 
     HashAlg alg() const { return alg_; }
     const char* alg_name() const { return hash_alg_name(alg_); }
@@ -26,9 +28,7 @@ public:
     std::string short_hex() const { return hex_.substr(0, 12); }
 
     bool operator==(const Digest& o) const { return alg_ == o.alg_ && hex_ == o.hex_; }
-    bool operator<(const Digest& o) const {
-        return alg_ != o.alg_ ? alg_ < o.alg_ : hex_ < o.hex_;
-    }
+    bool operator<(const Digest& o) const { return alg_ != o.alg_ ? alg_ < o.alg_ : hex_ < o.hex_; }
 
 private:
     Digest(HashAlg alg, std::string hex) : alg_(alg), hex_(std::move(hex)) {}

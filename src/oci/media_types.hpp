@@ -37,9 +37,15 @@ inline constexpr std::string_view docker_schema1_signed =
 
 enum class Compression { none, gzip, zstd };
 
-inline bool is_index(std::string_view t) { return t == oci_index || t == docker_manifest_list; }
-inline bool is_manifest(std::string_view t) { return t == oci_manifest || t == docker_manifest; }
-inline bool is_image_config(std::string_view t) { return t == oci_config || t == docker_config; }
+inline bool is_index(std::string_view t) {
+    return t == oci_index || t == docker_manifest_list;
+}
+inline bool is_manifest(std::string_view t) {
+    return t == oci_manifest || t == docker_manifest;
+}
+inline bool is_image_config(std::string_view t) {
+    return t == oci_config || t == docker_config;
+}
 inline bool is_schema1(std::string_view t) {
     return t == docker_schema1 || t == docker_schema1_signed;
 }

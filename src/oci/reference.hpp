@@ -3,8 +3,8 @@
 //   user/app:1              -> docker.io/user/app:1
 //   host:5000/repo/x@sha256:… (a digest wins over a tag for what is pulled)
 // The first component is a registry host when it contains '.' or ':' or is "localhost".
-// Grammar per distribution/reference: lowercase path components [a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*,
-// tags [\w][\w.-]{0,127}, total name length <= 255.
+// Grammar per distribution/reference: lowercase path components
+// [a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*, tags [\w][\w.-]{0,127}, total name length <= 255.
 #pragma once
 
 #include <optional>

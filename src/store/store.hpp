@@ -12,9 +12,9 @@
 //
 // Commit protocol: data is written into ingest, fsync'd, its size and digest verified, then
 // renamed with RENAME_NOREPLACE into blobs (EEXIST = someone else committed the same content:
-// fine), then blobs/ALG is fsync'd. index.json is rewritten whole (temp + fsync + rename + fsync dir)
-// under the index lock. Temp files are ".tmp-*"; leftovers are removed on open.
-// `skopeo inspect oci:ROOT/store:REF` and `umoci` read the layout as it is.
+// fine), then blobs/ALG is fsync'd. index.json is rewritten whole (temp + fsync + rename + fsync
+// dir) under the index lock. Temp files are ".tmp-*"; leftovers are removed on open. `skopeo
+// inspect oci:ROOT/store:REF` and `umoci` read the layout as it is.
 #pragma once
 
 #include <sys/types.h>
@@ -66,14 +66,14 @@ private:
 };
 
 struct RefEntry {
-    std::string name;  // full normalised reference, e.g. docker.io/library/alpine:3.20
-    Descriptor target; // the manifest or index the name points at
+    std::string name;   // full normalised reference, e.g. docker.io/library/alpine:3.20
+    Descriptor target;  // the manifest or index the name points at
 };
 
 struct VerifyReport {
     uint64_t blobs_checked = 0;
     uint64_t bytes_checked = 0;
-    std::vector<std::string> bad;  // "sha256:…: reason", each moved to quarantine/
+    std::vector<std::string> bad;      // "sha256:…: reason", each moved to quarantine/
     std::vector<std::string> missing;  // blobs referenced by a ref's manifests but absent
 };
 

@@ -2,4 +2,6 @@
 // default) so each test also proves it frees what it allocates.
 #include <CppUTest/CommandLineTestRunner.h>
 
-int main(int argc, char** argv) { return CommandLineTestRunner::RunAllTests(argc, argv); }
+int main(int argc, char** argv) {
+    return CommandLineTestRunner::RunAllTests(argc, argv);
+}
