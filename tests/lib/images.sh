@@ -176,22 +176,22 @@ images_layout() {
 }
 
 images_digest() {
-    local layout
-    layout=$(images_layout "$1") || return 1
-    "$PYTHON" -c 'import json, sys
-index = json.load(open(sys.argv[1] + "/index.json"))
-print([m for m in index["manifests"]
-       if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == "latest"][0]["digest"])' "$layout"
+    images_latest_field "$1" digest
 }
 
 # The media type of NAME's top-level manifest or index.
 images_media_type() {
+    images_latest_field "$1" mediaType
+}
+
+# One field of the index.json entry of NAME's "latest" ref.
+images_latest_field() {
     local layout
     layout=$(images_layout "$1") || return 1
     "$PYTHON" -c 'import json, sys
 index = json.load(open(sys.argv[1] + "/index.json"))
 print([m for m in index["manifests"]
-       if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == "latest"][0]["mediaType"])' "$layout"
+       if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == "latest"][0][sys.argv[2]])' "$layout" "$2"
 }
 
 # skopeo's oci: transport only reads OCI manifests from a layout; a Docker-typed image is handed
