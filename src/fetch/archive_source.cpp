@@ -10,6 +10,7 @@
 #include "fetch/archive_members.hpp"
 #include "fetch/image_import.hpp"
 #include "fetch/oci_layout_source.hpp"
+#include "oci/image_layout.hpp"
 #include "oci/manifest.hpp"
 
 namespace ocipod {
@@ -77,7 +78,7 @@ public:
         if (!layout_ || !index_)
             return make_error(ENOENT, "'%s' has no %s: not an OCI archive",
                               printable(path_).c_str(), layout_ ? "index.json" : "oci-layout");
-        TRY_WRAP(check_layout_version(*layout_), where());
+        TRY_WRAP(check_oci_layout_file(*layout_), where());
         return {};
     }
 

@@ -10,6 +10,7 @@
 #include "base/fs.hpp"
 #include "c/json.hpp"
 #include "fetch/source.hpp"
+#include "oci/image_layout.hpp"
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
 
@@ -158,16 +159,6 @@ private:
 
 }  // namespace
 
-Status check_layout_version(std::string_view oci_layout_bytes) {
-    JsonPtr doc = TRY(json_parse(oci_layout_bytes, "oci-layout"));
-    if (!json_is_object(doc.get())) return make_error(EBADMSG, "oci-layout is not a JSON object");
-    std::string version = TRY(json_req_string(doc.get(), "imageLayoutVersion"));
-    if (version != media::oci_layout_version)
-        return make_error(ENOTSUP, "unsupported image layout version '%s'",
-                          printable(version).c_str());
-    return {};
-}
-
 Result<LayoutChoice> choose_layout_entry(std::string_view index_json, std::string_view ref,
                                          std::string_view what) {
     std::string w = printable(what);
@@ -227,7 +218,7 @@ Result<PullResult> pull_oci_dir(Store& store, const std::string& dir, std::strin
     if (raw < 0) return errno_error("opening image layout '%s'", printable(dir).c_str());
     UniqueFd fd(raw);
     std::string layout = TRY(read_layout_file(fd.get(), "oci-layout", max_layout_file_bytes, dir));
-    TRY_WRAP(check_layout_version(layout), strf("'%s'", printable(dir).c_str()));
+    TRY_WRAP(check_oci_layout_file(layout), strf("'%s'", printable(dir).c_str()));
     std::string index = TRY(read_layout_file(fd.get(), "index.json", max_manifest_bytes, dir));
     LayoutChoice choice = TRY(choose_layout_entry(index, ref, dir));
     OciDirSource source(std::move(fd), dir);

@@ -32,8 +32,6 @@ struct LayoutChoice {
     std::string name_value;                     // REF, or the entry's ref.name, or ""
 };
 
-// imageLayoutVersion must be 1.0.0.
-Status check_layout_version(std::string_view oci_layout_bytes);
 // Select from index.json's bytes; what names the layout in errors.
 Result<LayoutChoice> choose_layout_entry(std::string_view index_json, std::string_view ref,
                                          std::string_view what);

@@ -14,6 +14,7 @@
 #include "base/unique_fd.hpp"
 #include "c/hash.hpp"
 #include "oci/digest.hpp"
+#include "oci/image_layout.hpp"
 #include "store/store.hpp"
 
 namespace ocipod {
@@ -44,7 +45,7 @@ inline constexpr size_t hash_chunk_bytes = size_t(1) << 20;
 inline constexpr size_t max_index_json_bytes = size_t(64) << 20;
 
 inline constexpr const char* index_json = "index.json";
-inline constexpr const char* oci_layout_file = "oci-layout";
+inline constexpr const char* oci_layout_file = oci_layout_file_name;
 
 // Feed the whole file (from offset 0 to EOF, with pread) into h; *bytes receives its length.
 Status hash_fd(int fd, Hasher& h, int64_t* bytes);

@@ -9,8 +9,6 @@
 #include <vector>
 
 #include "base/fs.hpp"
-#include "c/json.hpp"
-#include "oci/media_types.hpp"
 #include "store/layout.hpp"
 #include "store/lock.hpp"
 #include "store/store.hpp"
@@ -33,21 +31,9 @@ Status check_layout_file(int store_fd) {
     auto bytes = read_file_capped(store_fd, oci_layout_file, 4096);
     if (!bytes) {
         if (bytes.error().code != ENOENT) return std::move(bytes).error();
-        std::string body = strf(R"({"imageLayoutVersion":"%.*s"})",
-                                static_cast<int>(media::oci_layout_version.size()),
-                                media::oci_layout_version.data());
-        return write_file_atomic(store_fd, oci_layout_file, body, 0644);
+        return write_file_atomic(store_fd, oci_layout_file, oci_layout_file_content(), 0644);
     }
-    JsonPtr doc = TRY(json_parse(*bytes, oci_layout_file));
-    if (!json_is_object(doc.get())) return make_error(EBADMSG, "'oci-layout' is not an object");
-    std::string version =
-        TRY_WRAP(json_req_string(doc.get(), "imageLayoutVersion"), "'oci-layout'");
-    if (version != media::oci_layout_version)
-        return make_error(
-            ENOTSUP, "OCI layout version '%s' is not supported (expected '%.*s'), refusing",
-            printable(version).c_str(), static_cast<int>(media::oci_layout_version.size()),
-            media::oci_layout_version.data());
-    return {};
+    return check_oci_layout_file(*bytes);
 }
 
 Status ensure_index_file(int store_fd) {
