@@ -51,30 +51,6 @@ std::vector<AuthChallenge> all_challenges(const HttpHeaders& headers) {
 
 }  // namespace
 
-std::string base64_encode(std::string_view in) {
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((in.size() + 2) / 3 * 4);
-    size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        uint32_t v =
-            uint32_t(uint8_t(in[i])) << 16 | uint32_t(uint8_t(in[i + 1])) << 8 | uint8_t(in[i + 2]);
-        out += tbl[v >> 18];
-        out += tbl[(v >> 12) & 63];
-        out += tbl[(v >> 6) & 63];
-        out += tbl[v & 63];
-    }
-    if (i < in.size()) {
-        uint32_t v = uint32_t(uint8_t(in[i])) << 16;
-        if (i + 1 < in.size()) v |= uint32_t(uint8_t(in[i + 1])) << 8;
-        out += tbl[v >> 18];
-        out += tbl[(v >> 12) & 63];
-        out += i + 1 < in.size() ? tbl[(v >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
-
 Result<TokenResponse> parse_token_response(std::string_view body) {
     if (body.size() > max_token_response_bytes)
         return make_error(EFBIG, "token response larger than %zu bytes", max_token_response_bytes);

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/base64.hpp"
 #include "base/result.hpp"
 #include "fetch/credentials.hpp"
 #include "fetch/http_headers.hpp"
@@ -40,9 +41,6 @@ struct TokenResponse {
 // body over 1 MiB (EFBIG), non-JSON and tokens that are not visible ASCII (EPROTO): a token ends
 // up in a header line.
 Result<TokenResponse> parse_token_response(std::string_view body);
-
-// RFC 4648 base64 (for Basic credentials).
-std::string base64_encode(std::string_view in);
 
 // Per logical request: what was sent and which retries were used.
 struct AuthAttempt {

@@ -19,6 +19,7 @@
 
 #include <cstdlib>
 
+#include "base/base64.hpp"
 #include "c/json.hpp"
 #include "fetch/config_files.hpp"
 #include "fetch/credential_helper.hpp"
@@ -48,37 +49,6 @@ std::string normalize_key(std::string_view key) {
     size_t slash = key.find('/');
     if (slash == std::string_view::npos) return normalize_host(key);
     return normalize_host(key.substr(0, slash)) + std::string(key.substr(slash));
-}
-
-// RFC 4648 base64 with the standard alphabet; the padding may be omitted, nothing else may.
-std::optional<std::string> base64_decode(std::string_view in) {
-    auto value = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z') return c - 'A';
-        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-        if (c >= '0' && c <= '9') return c - '0' + 52;
-        if (c == '+') return 62;
-        if (c == '/') return 63;
-        return -1;
-    };
-    if (in.size() % 4 == 0) {
-        size_t pad = in.ends_with("==") ? 2 : in.ends_with('=') ? 1 : 0;
-        in.remove_suffix(pad);
-    }
-    if (in.size() % 4 == 1) return std::nullopt;
-    std::string out;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (char c : in) {
-        int v = value(c);
-        if (v < 0) return std::nullopt;
-        acc = (acc << 6) | static_cast<uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((acc >> bits) & 0xff);
-        }
-    }
-    return out;
 }
 
 Result<std::optional<Credentials>> decode_entry(const std::string& file, const char* key,
