@@ -20,24 +20,6 @@ Result<UniqueFd> open_dir(int dirfd, const std::string& path, bool create, mode_
     return UniqueFd(fd);
 }
 
-Result<UniqueFd> make_dirs(int dirfd, const std::string& relpath, mode_t mode) {
-    UniqueFd cur;
-    int at = dirfd;
-    for (const std::string& part : split(relpath, '/')) {
-        if (part.empty() || part == ".") continue;
-        if (part == "..") return make_error(EINVAL, "refusing '..' in '%s'", relpath.c_str());
-        UniqueFd next = TRY(open_dir(at, part, true, mode));
-        cur = std::move(next);
-        at = cur.get();
-    }
-    if (!cur) {
-        int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0) return errno_error("duplicating directory fd");
-        cur.reset(fd);
-    }
-    return cur;
-}
-
 Result<std::string> read_fd_capped(int fd, size_t cap) {
     std::string out;
     char buf[65536];

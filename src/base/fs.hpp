@@ -17,8 +17,6 @@ namespace ocipod {
 
 // Open (and with create, make with mode) a directory; relative to dirfd (AT_FDCWD for paths).
 Result<UniqueFd> open_dir(int dirfd, const std::string& path, bool create, mode_t mode = 0700);
-// mkdir -p of a relative path below dirfd (each component with mode); returns the final dir fd.
-Result<UniqueFd> make_dirs(int dirfd, const std::string& relpath, mode_t mode = 0700);
 
 // Read a whole file; refuse with EFBIG if it holds more than cap bytes (reads at most cap+1).
 Result<std::string> read_fd_capped(int fd, size_t cap);

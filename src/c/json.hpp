@@ -28,11 +28,6 @@ Result<JsonPtr> json_parse(std::string_view bytes, const char* what);
 // Compact (no whitespace, keys in insertion order) or indented serialisation.
 std::string json_dump(const json_t* v, bool pretty = false);
 
-// json_incref'd owner for a borrowed value.
-inline JsonPtr json_own(json_t* v) {
-    return JsonPtr(json_incref(v));
-}
-
 Result<const json_t*> json_req_object(const json_t* obj, const char* key);
 const json_t* json_opt_member(const json_t* obj, const char* key);
 

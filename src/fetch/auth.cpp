@@ -211,7 +211,6 @@ Result<std::string> Authenticator::token_request(const std::string& scope, bool 
 
     for (int attempt = 1;; attempt++) {
         HttpCall call(req, nullptr, max_token_response_bytes + 1);
-        token_requests_++;
         TRY(transport_.run(call));
         bool last = attempt >= policy_.max_attempts;
         if (!call.answered()) {

@@ -69,7 +69,6 @@ public:
     void learn(const HttpHeaders& headers);
 
     // Token requests made (tests count them).
-    unsigned long token_requests() const { return token_requests_; }
 
 private:
     enum class Scheme { unknown, basic, bearer };
@@ -91,7 +90,6 @@ private:
     std::string realm_;
     std::string service_;
     std::map<std::string, Token> tokens_;
-    unsigned long token_requests_ = 0;
 };
 
 }  // namespace ocipod
