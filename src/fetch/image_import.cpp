@@ -5,7 +5,6 @@
 #include <variant>
 
 #include "oci/manifest.hpp"
-#include "oci/media_types.hpp"
 
 namespace ocipod {
 
@@ -68,17 +67,7 @@ Status check_hash(const FetchedManifest& m) {
 
 // Refuse what we could never run before anything large is transferred.
 Status check_before_download(const Manifest& m) {
-    if (!m.artifact_type.empty() || !media::is_image_config(m.config.media_type)) {
-        const std::string& kind = m.artifact_type.empty() ? m.config.media_type : m.artifact_type;
-        return make_error(ENOTSUP, "not a runnable image (artifact of type '%s'), refusing",
-                          printable(kind).c_str());
-    }
-    for (size_t i = 0; i < m.layers.size(); ++i) {
-        media::Compression c;
-        if (!media::layer_compression(m.layers[i].media_type, &c))
-            return make_error(ENOTSUP, "layer %zu has unsupported media type '%s', refusing", i,
-                              printable(m.layers[i].media_type).c_str());
-    }
+    TRY(check_runnable_manifest(m));
     if (m.config.size > static_cast<int64_t>(max_config_bytes))
         return make_error(EFBIG, "image config of %lld bytes is larger than the limit of %zu",
                           static_cast<long long>(m.config.size), max_config_bytes);

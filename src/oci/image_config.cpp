@@ -55,7 +55,7 @@ Result<ImageConfig> parse_image_config(std::string_view bytes) {
     return c;
 }
 
-Status check_runnable_image(const Manifest& manifest, const ImageConfig& config) {
+Status check_runnable_manifest(const Manifest& manifest) {
     // image-spec manifest.md: artifactType is set for artifacts; an artifact may also be told
     // apart only by a config that is not an image config (the empty descriptor, signatures, ...).
     if (!manifest.artifact_type.empty() || !media::is_image_config(manifest.config.media_type)) {
@@ -70,6 +70,11 @@ Status check_runnable_image(const Manifest& manifest, const ImageConfig& config)
             return make_error(ENOTSUP, "layer %zu has unsupported media type '%s'", i,
                               printable(type).c_str());
     }
+    return {};
+}
+
+Status check_runnable_image(const Manifest& manifest, const ImageConfig& config) {
+    TRY(check_runnable_manifest(manifest));
     if (config.diff_ids.size() != manifest.layers.size())
         return make_error(EBADMSG,
                           "image config lists %zu diff_ids but the manifest has %zu layers",

@@ -71,5 +71,8 @@ Result<ImageConfig> parse_image_config(std::string_view bytes);
 // we can apply (an artifact is refused with "not a runnable image"). Also checks that the config's
 // diff_ids count equals the layer count.
 Status check_runnable_image(const Manifest& manifest, const ImageConfig& config);
+// The part of that check that needs no config, so that an artifact or a layer type we cannot
+// apply is refused before anything large is downloaded.
+Status check_runnable_manifest(const Manifest& manifest);
 
 }  // namespace ocipod
