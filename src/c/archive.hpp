@@ -31,12 +31,23 @@ struct TarEntry {
     std::string link_target;  // symlink or hard-link target
 };
 
+// A source of bytes for TarReader::open_source (the renderer's decompressing layer stream).
+// read() returns the number of bytes stored in buf, 0 at the end of the stream.
+class ByteSource {
+public:
+    virtual ~ByteSource() = default;
+    virtual Result<size_t> read(void* buf, size_t len) = 0;
+};
+
 class TarReader {
 public:
     // Read a tar stream from fd (borrowed, not closed; read from its current offset). allowed
     // lists the compressions accepted: the stream's actual compression is checked against it on
     // the first header, so a caller that knows the type from a media type passes exactly that one.
     static Result<TarReader> open_fd(int fd, std::initializer_list<TarCompression> allowed);
+    // Read an uncompressed tar stream from src (borrowed; must outlive the reader). No
+    // decompression filter is enabled: the caller decompresses (and hashes) the stream itself.
+    static Result<TarReader> open_source(ByteSource* src);
 
     TarReader(TarReader&&) noexcept;
     TarReader& operator=(TarReader&&) noexcept;

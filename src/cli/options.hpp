@@ -70,7 +70,7 @@ struct CommandLine {
 };
 
 // Which executable is parsing: oci-pod-fetch has no commands, its arguments are pull's.
-enum class Program { oci_pod, fetch };
+enum class Program { oci_pod, fetch, render };
 
 // args excludes argv[0]. default_root is used unless --root is given.
 Result<CommandLine> parse_command_line(const std::vector<std::string>& args,

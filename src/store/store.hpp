@@ -9,6 +9,11 @@
 //     ingest/ALG-HEX/           one in-progress download: data, plus "lock" (OFD lock held by the
 //                               writer) — kept across crashes so the next pull resumes
 //     quarantine/               blobs that failed `store verify`
+//     layers/ALG-HEX/           one extracted layer, named by its ChainID (complete once renamed
+//       fs/                     into place): fs/ is the overlay diff directory the renderer
+//       layer.json              wrote, layer.json what it was made from (written by the renderer)
+//     layers/.staging-ALG-HEX/  an extraction in progress (emptied by the next writer)
+//     layers/.lock-ALG-HEX      OFD lock held by the one process extracting that layer
 //
 // Commit protocol: data is written into ingest, fsync'd, its size and digest verified, then
 // renamed with RENAME_NOREPLACE into blobs (EEXIST = someone else committed the same content:
@@ -65,6 +70,31 @@ private:
     std::unique_ptr<State> s_;
 };
 
+// One layer being extracted into the layer cache. Obtained from Store::begin_layer, which holds
+// the layer's lock for this object's lifetime. Destroying it without commit() leaves the staging
+// directory for the next writer to empty.
+class LayerWriter {
+public:
+    LayerWriter(LayerWriter&&) noexcept;
+    LayerWriter& operator=(LayerWriter&&) noexcept;
+    ~LayerWriter();
+
+    const Digest& chain_id() const;
+    // The empty staging directory fs/ to extract into.
+    int fs_fd() const;
+    // Empty fs/ again (an extraction that has to be redone).
+    Status reset();
+    // Write layer.json, syncfs, rename the staging directory to layers/ALG-HEX with
+    // RENAME_NOREPLACE (EEXIST: the layer is already complete, fine), fsync layers/.
+    Status commit(std::string_view layer_json);
+
+private:
+    friend class Store;
+    struct State;
+    explicit LayerWriter(std::unique_ptr<State> s);
+    std::unique_ptr<State> s_;
+};
+
 struct RefEntry {
     std::string name;   // full normalised reference, e.g. docker.io/library/alpine:3.20
     Descriptor target;  // the manifest or index the name points at
@@ -110,6 +140,16 @@ public:
     Status set_ref(std::string_view name, const Descriptor& target);
     // Returns false when no such ref existed.
     Result<bool> remove_ref(std::string_view name);
+
+    // The layer cache. open_layer: a read-only O_DIRECTORY fd of a complete layer's fs/, nullopt
+    // when the layer is not (yet) extracted. layer_fs_path: its path, for overlay lowerdirs.
+    Result<std::optional<UniqueFd>> open_layer(const Digest& chain_id) const;
+    std::string layer_fs_path(const Digest& chain_id) const;
+    // Start extracting a layer: takes the layer's lock (waiting while another process extracts
+    // it) and returns nullopt when the layer is complete by then; otherwise an empty staging dir.
+    Result<std::optional<LayerWriter>> begin_layer(const Digest& chain_id);
+    // ChainIDs of the complete layers, sorted.
+    Result<std::vector<Digest>> list_layers() const;
 
     // Re-hash every blob; quarantine the bad ones; report blobs referenced but missing.
     Result<VerifyReport> verify();

@@ -1,0 +1,1 @@
+#include "oci/run_config.hpp"

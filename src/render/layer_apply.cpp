@@ -1,0 +1,1 @@
+#include "render/layer_apply.hpp"

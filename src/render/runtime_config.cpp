@@ -1,0 +1,1 @@
+#include "render/runtime_config.hpp"

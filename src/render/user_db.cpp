@@ -1,0 +1,1 @@
+#include "render/user_db.hpp"
