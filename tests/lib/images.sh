@@ -170,6 +170,165 @@ images_build() {
     export IMAGES_DIR
 }
 
+# The Debian mirror apt is configured with (one-line and deb822 sources), for debootstrap.
+images_debian_mirror() {
+    local f
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        sed -n -e 's/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*\) bookworm .*/\2/p' \
+            -e 's/^URIs: *\([^ ]*\).*/\1/p' "$f"
+    done | grep -v -e '-security' -e '^cdrom:' | head -n 1
+}
+
+# A Debian bookworm minbase root filesystem as a tarball (numeric owners, xattrs, device nodes),
+# made once by debootstrap and kept under the cache root whatever the images' key: debootstrap
+# is neither quick nor reproducible, so editing this file does not redo it. Prints its path.
+images_debian_rootfs() {
+    local root out tmp mirror
+    root=$(images_cache_root)
+    out=$root/debian/bookworm-minbase.tar
+    [ -f "$out" ] && echo "$out" && return 0
+    mirror=$(images_debian_mirror)
+    [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+    mkdir -p "$root/debian" || return 1
+    tmp=$root/debian/.rootfs.$$
+    rm -rf "$tmp"
+    debootstrap --variant=minbase bookworm "$tmp/rootfs" "$mirror" >"$root/debian/debootstrap.log" 2>&1 ||
+        { echo "images: debootstrap failed, see $root/debian/debootstrap.log" >&2 && return 1; }
+    if findmnt -rn -o TARGET | grep -q "^$tmp/"; then
+        echo "images: debootstrap left mounts under '$tmp'" >&2 && return 1
+    fi
+    rm -rf "$tmp/rootfs/var/cache/apt/archives/"*.deb "$tmp/rootfs/var/lib/apt/lists/"*_*
+    tar --numeric-owner --xattrs --xattrs-include='*' -C "$tmp/rootfs" -cf "$tmp/rootfs.tar" . &&
+        mv "$tmp/rootfs.tar" "$out" && rm -rf "$tmp" && echo "$out"
+}
+
+# The layer changes of the Debian image, run in a rootfs that umoci unpacked; umoci repack then
+# writes them as a layer, whiteouts included. Layer 2 deletes files and a directory tree,
+# swaps a directory and a file both ways, replaces a directory by a symlink, adds hard links (to a
+# file of the layer below and within the layer), changes modes and owners, adds setuid/setgid
+# files, a sticky directory, symlinks (relative, absolute, dangling), a fifo and xattrs (user.*
+# and security.capability).
+images_debian_changes() {
+    local r=$1 f
+    for f in etc/issue etc/issue.net usr/share/common-licenses etc/cron.daily etc/hostname \
+        usr/share/doc/dpkg usr/bin/dpkg usr/bin/true etc/debian_version etc/apt/apt.conf.d \
+        var/lib/dpkg/info; do
+        [ -e "$r/$f" ] || { echo "images: '$f' missing from the Debian rootfs" >&2 && return 1; }
+    done
+    rm -f "$r/etc/issue" "$r/etc/issue.net" "$r"/usr/share/doc/*/changelog.Debian.gz
+    rm -rf "$r/usr/share/common-licenses"
+    rm -rf "$r/etc/cron.daily" && printf 'no cron here\n' >"$r/etc/cron.daily"
+    rm -f "$r/etc/hostname" && mkdir -m 0750 "$r/etc/hostname" &&
+        printf 'oracle\n' >"$r/etc/hostname/name"
+    rm -rf "$r/usr/share/doc/dpkg" && ln -s ../../../etc/motd "$r/usr/share/doc/dpkg"
+    mkdir -p "$r/usr/local/bin" "$r/opt/oracle/shared"
+    ln "$r/usr/bin/dpkg" "$r/usr/local/bin/dpkg-hardlink"
+    printf 'linked twice\n' >"$r/opt/oracle/data" && ln "$r/opt/oracle/data" "$r/opt/oracle/data-link"
+    chmod 0600 "$r/etc/debian_version" && chown 1000:1001 "$r/etc/debian_version"
+    chown 65534:65534 "$r/opt/oracle" && chmod 0711 "$r/opt/oracle"
+    cp "$r/usr/bin/true" "$r/usr/local/bin/suid-true" && chmod 4755 "$r/usr/local/bin/suid-true"
+    cp "$r/usr/bin/true" "$r/usr/local/bin/sgid-true" && chown 0:50 "$r/usr/local/bin/sgid-true" &&
+        chmod 2711 "$r/usr/local/bin/sgid-true"
+    chmod 1777 "$r/opt/oracle/shared"
+    ln -s ../../bin/bash "$r/usr/local/bin/relative-bash"
+    ln -s /usr/bin/dpkg "$r/usr/local/bin/absolute-dpkg"
+    ln -s /nonexistent/target "$r/opt/oracle/dangling"
+    mkfifo -m 0620 "$r/opt/oracle/fifo"
+    # security.capability v2 (20 bytes, little endian): cap_net_bind_service (bit 10) permitted
+    # and effective.
+    "$PYTHON" -c 'import os, struct, sys
+os.setxattr(sys.argv[1], "user.oci-pod.note", b"oracle")
+os.setxattr(sys.argv[2], "security.capability", struct.pack("<5I", 0x02000001, 1 << 10, 0, 0, 0))' \
+        "$r/opt/oracle/data" "$r/usr/local/bin/sgid-true"
+}
+
+# Layer 3, over layer 2: remove what layer 2 added (a symlink, one name of a hard link), turn the
+# layer-2 directory back into a file, replace a directory by a new one of the same name, drop
+# a setuid bit and remove a large directory tree.
+images_debian_changes2() {
+    local r=$1
+    rm -f "$r/usr/local/bin/absolute-dpkg" "$r/opt/oracle/data-link"
+    rm -rf "$r/etc/hostname" && printf 'oracle-again\n' >"$r/etc/hostname"
+    rm -rf "$r/etc/apt/apt.conf.d" && mkdir "$r/etc/apt/apt.conf.d" &&
+        printf 'APT::Sandbox::User "root";\n' >"$r/etc/apt/apt.conf.d/00oracle"
+    chmod 0755 "$r/usr/local/bin/suid-true"
+    rm -rf "$r/var/lib/dpkg/info"
+}
+
+# The Debian minbase image in OUT/debian, built with umoci so that its whiteouts come from a tool
+# that is not ours: layer 1 is the debootstrap rootfs, layers 2 and 3 the changes above; tag
+# "latest". Then OUT/debian-zstd: the same layers (same diff_ids) compressed with zstd by
+# make_layout.py (umoci writes only gzip).
+images_debian_layout() {
+    local out=$1 tarball=$2 tmp b
+    tmp=$out/.debian-build.$$
+    rm -rf "$tmp" && mkdir -p "$tmp" || return 1
+    b=$tmp/bundle
+    umoci init --layout "$tmp/debian" &&
+        umoci new --image "$tmp/debian:latest" &&
+        umoci config --image "$tmp/debian:latest" --config.env PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+            --config.cmd /bin/bash --os linux --architecture "$(dpkg --print-architecture)" &&
+        umoci unpack --image "$tmp/debian:latest" "$b" &&
+        tar --numeric-owner --xattrs --xattrs-include='*' -C "$b/rootfs" -xpf "$tarball" &&
+        umoci repack --refresh-bundle --history.created_by "debootstrap --variant=minbase bookworm" \
+            --image "$tmp/debian:latest" "$b" &&
+        images_debian_changes "$b/rootfs" &&
+        umoci repack --refresh-bundle --history.created_by "deletions, replacements, links, modes" \
+            --image "$tmp/debian:latest" "$b" &&
+        images_debian_changes2 "$b/rootfs" &&
+        umoci repack --history.created_by "changes over the layer below" \
+            --image "$tmp/debian:latest" "$b" &&
+        umoci gc --layout "$tmp/debian" || return 1
+    rm -rf "$b"
+    "$PYTHON" - "$tmp/debian" "$tmp/zstd.json" "$tmp" <<'EOF' || return 1
+import gzip, json, os, shutil, sys
+layout, spec_path, tmp = sys.argv[1:]
+def blob(digest):
+    return os.path.join(layout, "blobs", "sha256", digest.split(":", 1)[1])
+index = json.load(open(os.path.join(layout, "index.json")))
+manifest = json.load(open(blob(index["manifests"][0]["digest"])))
+config = json.load(open(blob(manifest["config"]["digest"])))
+layers = []
+for i, layer in enumerate(manifest["layers"]):
+    path = os.path.join(tmp, "layer-%d.tar" % i)
+    with gzip.open(blob(layer["digest"])) as src, open(path, "wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    layers.append({"blob": path, "compression": "zstd", "comment": "umoci layer %d, as zstd" % i})
+spec = {"ref": "latest", "images": [{"architecture": config["architecture"],
+                                     "config": config["config"], "layers": layers}]}
+with open(spec_path, "w") as f:
+    json.dump(spec, f)
+EOF
+    "$PYTHON" "$srcdir/tests/fixtures/make_layout.py" "$tmp/zstd.json" "$tmp/debian-zstd" \
+        >/dev/null || return 1
+    rm -f "$tmp"/layer-*.tar "$tmp/zstd.json"
+    mv "$tmp/debian" "$out/debian" && mv "$tmp/debian-zstd" "$out/debian-zstd" && rmdir "$tmp"
+}
+
+# Build the Debian images (debian, debian-zstd) into IMAGES_DIR, once: only the tests that need
+# them call this (debootstrap needs the Debian mirror, and a minute or two the first time).
+images_build_debian() {
+    local root
+    images_build || return 1
+    [ -f "$IMAGES_DIR/debian.done" ] && return 0
+    root=$(images_cache_root)
+    (
+        flock 9 || exit 1
+        [ -f "$IMAGES_DIR/debian.done" ] && exit 0
+        tarball=$(images_debian_rootfs) || exit 1
+        rm -rf "$IMAGES_DIR/debian" "$IMAGES_DIR/debian-zstd"
+        images_debian_layout "$IMAGES_DIR" "$tarball" >"$IMAGES_DIR/debian.log" 2>&1 || {
+            cat "$IMAGES_DIR/debian.log" >&2
+            exit 1
+        }
+        touch "$IMAGES_DIR/debian.done"
+    ) 9>"$root/lock" || {
+        echo "images: building the Debian images failed" >&2
+        return 1
+    }
+}
+
 images_layout() {
     [ -n "${IMAGES_DIR:-}" ] || images_build || return 1
     echo "$IMAGES_DIR/$1"
