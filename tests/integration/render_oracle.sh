@@ -17,6 +17,11 @@ images_build || tap_bail "cannot build the test images"
 ROOT=$TEST_TMP/root
 pod() { "$OCI_POD" --root "$ROOT" "$@"; }
 compare() { "$PYTHON" "$srcdir/tests/fixtures/tree_compare.py" "$@"; }
+# A bundle that a failing check leaves behind is undone at exit, before $TEST_TMP is removed (an
+# overlay mount must not be removed through).
+cleanup_at_exit() {
+    at_exit "'$OCI_POD' unrender '$1' || umount -l '$1/rootfs'"
+}
 
 # The ChainIDs of LAYOUT's "latest" image, bottom first, computed from its config's diff_ids
 # (image-spec config.md: ChainID(L0) = DiffID(L0), ChainID(Ln) = sha256(ChainID(Ln-1) + " " +
@@ -204,6 +209,7 @@ for name in $names; do
     fi
     for mode in copy overlay; do
         b=$TEST_TMP/bundle-$name-$mode
+        cleanup_at_exit "$b"
         if ! out=$(pod render --bundle "$b" --rootfs "$mode" "oci:$layout:latest" 2>&1); then
             tap_not_ok "$name: render --rootfs $mode" "$out"
             continue
@@ -227,6 +233,7 @@ if command -v runc >/dev/null 2>&1 && out=$(runc --version 2>&1); then
     tap_ok "runc is installed ($(printf '%s' "$out" | head -n 1))"
     b=$TEST_TMP/run-busybox
     id=oci-pod-test-$$
+    cleanup_at_exit "$b"
     if out=$(pod render --bundle "$b" "oci:$(images_layout busybox):latest" echo hello 2>&1); then
         tap_is "render sets process.args from the command line" '["echo", "hello"]' \
             "$(json_query "j['process']['args']" "$b/config.json" 2>&1)"
@@ -264,27 +271,47 @@ cache_report() {
 }
 sorted() { printf '%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//'; }
 
-b=$TEST_TMP/cache-1
-if cpod render --json --bundle "$b" --rootfs copy "oci:$multilayer:latest" >"$TEST_TMP/cache-1.json" 2>"$TEST_TMP/cache-1.err"; then
+# Layer directories and their inode numbers: an extraction renames a new directory into place, so
+# a reused layer keeps its inode. This is the store's own evidence, next to what --json says.
+layer_inodes() {
+    (cd "$CACHE/layers" 2>/dev/null && for d in sha256-*; do
+        [ -d "$d" ] && echo "$d $(stat -c %i "$d")"
+    done)
+}
+same_inodes() {
+    if [ -z "$2" ]; then tap_not_ok "$1" "no layer directories to compare"; else tap_is "$@"; fi
+}
+# cache_render N MODE LAYOUT: render into $TEST_TMP/cache-N with --json; fails with its stderr.
+cache_render() {
+    local b=$TEST_TMP/cache-$1
+    cleanup_at_exit "$b"
+    cpod render --json --bundle "$b" --rootfs "$2" "oci:$3:latest" >"$TEST_TMP/cache-$1.json" \
+        2>"$TEST_TMP/cache-$1.err" || { cat "$TEST_TMP/cache-$1.err" && return 1; }
+}
+
+if out=$(cache_render 1 copy "$multilayer"); then
     tap_is "multilayer into an empty cache: all five layers extracted" \
         " | $(sorted $ml_chain)" "$(cache_report "$TEST_TMP/cache-1.json")"
 else
-    tap_not_ok "render multilayer into an empty cache" "$(cat "$TEST_TMP/cache-1.err")"
+    tap_not_ok "render multilayer into an empty cache" "$out"
 fi
-b=$TEST_TMP/cache-2
-if cpod render --json --bundle "$b" --rootfs copy "oci:$shared:latest" >"$TEST_TMP/cache-2.json" 2>"$TEST_TMP/cache-2.err"; then
+inodes_1=$(layer_inodes)
+if out=$(cache_render 2 copy "$shared"); then
     tap_is "shared after multilayer: the two shared layers reused, only its own extracted" \
         "$(sorted $sh_lower) | $sh_own" "$(cache_report "$TEST_TMP/cache-2.json")"
 else
-    tap_not_ok "render shared after multilayer" "$(cat "$TEST_TMP/cache-2.err")"
+    tap_not_ok "render shared after multilayer" "$out"
 fi
-b=$TEST_TMP/cache-3
-if cpod render --json --bundle "$b" --rootfs overlay "oci:$shared:latest" >"$TEST_TMP/cache-3.json" 2>"$TEST_TMP/cache-3.err"; then
+inodes_2=$(layer_inodes)
+same_inodes "... the layer directories of multilayer are untouched (same inodes)" "$inodes_1" \
+    "$(printf '%s\n' "$inodes_2" | grep -v "^${sh_own/:/-} ")"
+if out=$(cache_render 3 overlay "$shared"); then
     tap_is "shared again: every layer reused, nothing extracted" \
         "$(sorted $sh_chain) | " "$(cache_report "$TEST_TMP/cache-3.json")"
 else
-    tap_not_ok "render shared again" "$(cat "$TEST_TMP/cache-3.err")"
+    tap_not_ok "render shared again" "$out"
 fi
+same_inodes "... and no layer directory changed" "$inodes_2" "$(layer_inodes)"
 want=$(for c in $ml_chain $sh_own; do echo "${c/:/-}"; done | sort -u)
 have=$(cd "$CACHE/layers" 2>/dev/null && for d in *; do [ -d "$d" ] && echo "$d"; done | sort)
 tap_is "the cache holds one layer directory per ChainID, named by it" "$want" "$have"
