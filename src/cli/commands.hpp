@@ -4,6 +4,7 @@
 #pragma once
 
 #include "cli/options.hpp"
+#include "fetch/puller.hpp"
 
 namespace ocipod {
 
@@ -15,8 +16,15 @@ int cmd_images(const GlobalOptions& global, const ImagesArgs& args);
 int cmd_inspect(const GlobalOptions& global, const InspectArgs& args);
 int cmd_rmi(const GlobalOptions& global, const RmiArgs& args);
 int cmd_store_verify(const GlobalOptions& global);
+int cmd_render(const GlobalOptions& global, const RenderArgs& args);
+int cmd_unrender(const GlobalOptions& global, const UnrenderArgs& args);
 
-// main() of oci-pod (Program::oci_pod) and of oci-pod-fetch (Program::fetch).
+// The pull behind `pull` and render's pull-if-missing: args.source into store, with the progress
+// display on stderr (none with args.quiet). Does not log; the caller reports the error.
+Result<PullResult> pull_with_progress(Store& store, const PullArgs& args);
+
+// main() of oci-pod (Program::oci_pod), oci-pod-fetch (Program::fetch) and oci-pod-render
+// (Program::render).
 int cli_main(int argc, char** argv, Program program);
 
 }  // namespace ocipod

@@ -1,5 +1,6 @@
 // oci-pod pull / oci-pod-fetch: pull one image into the store with a progress display on stderr;
 // the stored name and manifest digest (or, with -q, the digest alone) go to stdout for scripts.
+// render pulls a missing image through the same pull_with_progress.
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,13 +12,7 @@
 
 namespace ocipod {
 
-int cmd_pull(const GlobalOptions& global, const PullArgs& args) {
-    auto store = Store::open(global.root, true);
-    if (!store) {
-        log_error("%s", store.error().message.c_str());
-        return exit_failure;
-    }
-
+Result<PullResult> pull_with_progress(Store& store, const PullArgs& args) {
     PullOptions options;
     options.platform = args.platform;
     options.tls_verify = args.tls_verify;
@@ -33,8 +28,18 @@ int cmd_pull(const GlobalOptions& global, const PullArgs& args) {
     display_options.warn = [](const std::string& m) { log_warning("%s", m.c_str()); };
     ProgressDisplay display(std::move(display_options));
 
-    auto result = pull_image(*store, args.source, options, &display);
+    auto result = pull_image(store, args.source, options, &display);
     display.finish(result.ok());
+    return result;
+}
+
+int cmd_pull(const GlobalOptions& global, const PullArgs& args) {
+    auto store = Store::open(global.root, true);
+    if (!store) {
+        log_error("%s", store.error().message.c_str());
+        return exit_failure;
+    }
+    auto result = pull_with_progress(*store, args);
     if (!result) {
         log_error("%s", result.error().message.c_str());
         return exit_failure;

@@ -21,6 +21,10 @@ int run(const CommandLine& cl) {
             return cmd_rmi(cl.global, cl.rmi);
         case Command::store_verify:
             return cmd_store_verify(cl.global);
+        case Command::render:
+            return cmd_render(cl.global, cl.render);
+        case Command::unrender:
+            return cmd_unrender(cl.global, cl.unrender);
         case Command::none:
         case Command::store:
             break;  // refused by the parser
@@ -40,7 +44,9 @@ int check_stdout(int status) {
 }  // namespace
 
 int cli_main(int argc, char** argv, Program program) {
-    const char* name = program == Program::fetch ? "oci-pod-fetch" : "oci-pod";
+    const char* name = program == Program::fetch    ? "oci-pod-fetch"
+                       : program == Program::render ? "oci-pod-render"
+                                                    : "oci-pod";
     log_init(name);
     std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
     auto cl = parse_command_line(args, default_root_from_environment(), program);

@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <span>
 
+#include "c/json.hpp"
+
 namespace ocipod {
 
 namespace {
@@ -18,7 +20,20 @@ enum class Opt {
     quiet,
     json,
     no_trunc,
-    format
+    format,
+    bundle,
+    rootfs,
+    entrypoint,
+    env,
+    user,
+    workdir,
+    hostname,
+    tty,
+    read_only,
+    jobs,
+    max_layer_size,
+    max_layer_entries,
+    pull_policy
 };
 // optional_bool: "--name" means true, "--name=false" sets it; never consumes the next word.
 enum class Arg { none, required, optional_bool };
@@ -49,6 +64,29 @@ constexpr OptSpec images_opts[] = {
 constexpr OptSpec inspect_opts[] = {
     {"format", 'f', Arg::required, Opt::format},
 };
+constexpr OptSpec render_opts[] = {
+    {"bundle", 0, Arg::required, Opt::bundle},
+    {"rootfs", 0, Arg::required, Opt::rootfs},
+    {"entrypoint", 0, Arg::required, Opt::entrypoint},
+    {"env", 'e', Arg::required, Opt::env},
+    {"user", 'u', Arg::required, Opt::user},
+    {"workdir", 'w', Arg::required, Opt::workdir},
+    {"hostname", 0, Arg::required, Opt::hostname},
+    {"tty", 't', Arg::none, Opt::tty},
+    {"read-only", 0, Arg::none, Opt::read_only},
+    {"jobs", 0, Arg::required, Opt::jobs},
+    {"max-layer-size", 0, Arg::required, Opt::max_layer_size},
+    {"max-layer-entries", 0, Arg::required, Opt::max_layer_entries},
+    {"json", 0, Arg::none, Opt::json},
+    {"pull", 0, Arg::required, Opt::pull_policy},
+    {"platform", 0, Arg::required, Opt::platform},
+    {"tls-verify", 0, Arg::optional_bool, Opt::tls_verify},
+    {"creds", 0, Arg::required, Opt::creds},
+    {"quiet", 'q', Arg::none, Opt::quiet},
+};
+
+// More threads than this only add contention; a typo such as --jobs 1000 is refused.
+constexpr uint64_t max_jobs = 256;
 
 const char* command_name(Command c) {
     switch (c) {
@@ -64,6 +102,10 @@ const char* command_name(Command c) {
             return "store";
         case Command::store_verify:
             return "store verify";
+        case Command::render:
+            return "render";
+        case Command::unrender:
+            return "unrender";
         case Command::none:
             break;
     }
@@ -79,20 +121,48 @@ std::optional<LogLevel> parse_log_level(std::string_view s) {
     return std::nullopt;
 }
 
+// --entrypoint as podman takes it: a JSON array of strings, or one string naming the program.
+std::optional<std::vector<std::string>> parse_entrypoint(const std::string& v) {
+    if (v.empty()) return std::vector<std::string>();
+    if (v[0] != '[') return std::vector<std::string>{v};
+    auto doc = json_parse(v, "--entrypoint");
+    if (!doc || !json_is_array(doc->get())) return std::nullopt;
+    std::vector<std::string> words;
+    for (size_t i = 0; i < json_array_size(doc->get()); ++i) {
+        const json_t* w = json_array_get(doc->get(), i);
+        if (!json_is_string(w)) return std::nullopt;
+        words.emplace_back(json_string_value(w), json_string_length(w));
+    }
+    if (words.empty() || words[0].empty()) return std::nullopt;
+    return words;
+}
+
+// A positive whole number no larger than max.
+std::optional<uint64_t> parse_count(std::string_view v, uint64_t max) {
+    auto n = parse_u64(v);
+    if (!n || *n == 0 || *n > max) return std::nullopt;
+    return n;
+}
+
 class Parser {
 public:
     Parser(const std::vector<std::string>& args, std::string_view default_root, Program program)
         : args_(args), program_(program) {
         cl_.global.root = default_root;
         if (program == Program::fetch) cl_.command = Command::pull;
+        if (program == Program::render) cl_.command = Command::render;
     }
 
     Result<CommandLine> run() {
         size_t i = 0;
-        for (; i < args_.size(); ++i) {
+        for (; i < args_.size() && !rest_positional_; ++i) {
             const std::string& a = args_[i];
             if (a == "--") {
                 ++i;
+                // render: "--" ends the options; IMAGE may still follow, then COMMAND.
+                if (cl_.command == Command::render && cl_.render.pull.source.empty() &&
+                    i < args_.size())
+                    TRY(positional(args_[i++]));
                 break;
             }
             if (starts_with(a, "--")) {
@@ -111,6 +181,7 @@ public:
 private:
     std::string hint() const {
         if (program_ == Program::fetch) return "see 'oci-pod-fetch --help'";
+        if (program_ == Program::render) return "see 'oci-pod-render --help'";
         if (cl_.command == Command::none) return "see 'oci-pod --help'";
         return strf("see 'oci-pod %s --help'", command_name(cl_.command));
     }
@@ -127,6 +198,8 @@ private:
                 return images_opts;
             case Command::inspect:
                 return inspect_opts;
+            case Command::render:
+                return render_opts;
             default:
                 return {};
         }
@@ -183,6 +256,14 @@ private:
         return {};
     }
 
+    // The pull options of pull, or of render's pull-if-missing.
+    PullArgs& pull() { return cl_.command == Command::render ? cl_.render.pull : cl_.pull; }
+
+    Error bad_value(const std::string& v, const std::string& spelled, const char* expected) const {
+        return usage(strf("invalid value '%s' for '%s' (expected %s)", printable(v).c_str(),
+                          spelled.c_str(), expected));
+    }
+
     Status apply(const OptSpec& o, const std::optional<std::string>& value,
                  const std::string& spelled) {
         const std::string v = value.value_or("");
@@ -212,14 +293,14 @@ private:
                 if (!p)
                     return usage(strf("invalid value '%s' for '%s': %s", printable(v).c_str(),
                                       spelled.c_str(), p.error().message.c_str()));
-                cl_.pull.platform = p.take();
+                pull().platform = p.take();
                 break;
             }
             case Opt::tls_verify:
                 if (!value || v == "true") {
-                    cl_.pull.tls_verify = 1;
+                    pull().tls_verify = 1;
                 } else if (v == "false") {
-                    cl_.pull.tls_verify = 0;
+                    pull().tls_verify = 0;
                 } else {
                     return usage(strf("invalid value '%s' for '%s' (expected true or false)",
                                       printable(v).c_str(), spelled.c_str()));
@@ -231,14 +312,17 @@ private:
                 if (!c)
                     return usage(
                         strf("invalid value for '%s' (expected USER:PASSWORD)", spelled.c_str()));
-                cl_.pull.credentials = c.take();
+                pull().credentials = c.take();
                 break;
             }
             case Opt::quiet:
-                cl_.pull.quiet = true;
+                pull().quiet = true;
                 break;
             case Opt::json:
-                cl_.images.json = true;
+                if (cl_.command == Command::render)
+                    cl_.render.json = true;
+                else
+                    cl_.images.json = true;
                 break;
             case Opt::no_trunc:
                 cl_.images.no_trunc = true;
@@ -255,6 +339,85 @@ private:
                         strf("invalid value '%s' for '%s' (expected manifest, config or both)",
                              printable(v).c_str(), spelled.c_str()));
                 }
+                break;
+            default:
+                return apply_render(o.id, v, spelled);
+        }
+        return {};
+    }
+
+    Status apply_render(Opt id, const std::string& v, const std::string& spelled) {
+        RenderArgs& r = cl_.render;
+        switch (id) {
+            case Opt::bundle:
+                if (v.empty()) return usage(strf("option '%s' needs a directory", spelled.c_str()));
+                r.bundle = v;
+                break;
+            case Opt::rootfs: {
+                auto mode = parse_rootfs_mode(v);
+                if (!mode) return bad_value(v, spelled, "auto, overlay or copy");
+                r.rootfs = *mode;
+                break;
+            }
+            case Opt::entrypoint:
+                r.entrypoint = parse_entrypoint(v);
+                if (!r.entrypoint)
+                    return bad_value(v, spelled, "a command or a JSON array of strings");
+                break;
+            case Opt::env:
+                if (v.empty() || v[0] == '=') return bad_value(v, spelled, "NAME=VALUE or NAME");
+                r.env.push_back(v);
+                break;
+            case Opt::user:
+                if (v.empty() || v[0] == ':' || v.back() == ':')
+                    return bad_value(v, spelled, "USER[:GROUP]");
+                r.user = v;
+                break;
+            case Opt::workdir:
+                if (!starts_with(v, "/")) return bad_value(v, spelled, "an absolute path");
+                r.workdir = v;
+                break;
+            case Opt::hostname:
+                if (v.empty() || v.size() > 64 || v.find('/') != std::string::npos)
+                    return bad_value(v, spelled, "a host name of 1 to 64 characters");
+                r.hostname = v;
+                break;
+            case Opt::tty:
+                r.tty = true;
+                break;
+            case Opt::read_only:
+                r.read_only = true;
+                break;
+            case Opt::jobs: {
+                auto n = parse_count(v, max_jobs);
+                if (!n) return bad_value(v, spelled, "a number from 1 to 256");
+                r.jobs = static_cast<unsigned>(*n);
+                break;
+            }
+            case Opt::max_layer_size: {
+                auto n = parse_byte_size(v);
+                if (!n || *n == 0) return bad_value(v, spelled, "a size such as 512M or 10G");
+                r.max_layer_bytes = n;
+                break;
+            }
+            case Opt::max_layer_entries: {
+                auto n = parse_count(v, UINT64_MAX);
+                if (!n) return bad_value(v, spelled, "a positive number");
+                r.max_layer_entries = n;
+                break;
+            }
+            case Opt::pull_policy:
+                if (v == "missing") {
+                    r.pull_policy = PullPolicy::missing;
+                } else if (v == "always") {
+                    r.pull_policy = PullPolicy::always;
+                } else if (v == "never") {
+                    r.pull_policy = PullPolicy::never;
+                } else {
+                    return bad_value(v, spelled, "missing, always or never");
+                }
+                break;
+            default:
                 break;
         }
         return {};
@@ -273,6 +436,10 @@ private:
                     cl_.command = Command::rmi;
                 else if (a == "store")
                     cl_.command = Command::store;
+                else if (a == "render")
+                    cl_.command = Command::render;
+                else if (a == "unrender")
+                    cl_.command = Command::unrender;
                 else
                     return usage(strf("unknown command '%s'", printable(a).c_str()));
                 return {};
@@ -281,6 +448,15 @@ private:
                     return usage(strf("unknown command 'store %s'", printable(a).c_str()));
                 cl_.command = Command::store_verify;
                 return {};
+            case Command::render:
+                // The first word after IMAGE starts COMMAND; its words are taken as they are.
+                if (!cl_.render.pull.source.empty()) {
+                    if (!cl_.render.command) cl_.render.command.emplace();
+                    cl_.render.command->push_back(a);
+                    rest_positional_ = true;
+                    return {};
+                }
+                break;
             default:
                 break;
         }
@@ -296,6 +472,13 @@ private:
                 return {};
             case Command::rmi:
                 cl_.rmi.refs.push_back(a);
+                return {};
+            case Command::render:
+                cl_.render.pull.source = a;
+                return {};
+            case Command::unrender:
+                if (!cl_.unrender.bundle.empty()) return too_many(a);
+                cl_.unrender.bundle = a;
                 return {};
             default:
                 return too_many(a);
@@ -322,6 +505,13 @@ private:
             case Command::rmi:
                 if (cl_.rmi.refs.empty()) return usage("missing REF");
                 break;
+            case Command::render:
+                if (cl_.render.pull.source.empty()) return usage("missing IMAGE");
+                if (cl_.render.bundle.empty()) return usage("missing '--bundle DIR'");
+                break;
+            case Command::unrender:
+                if (cl_.unrender.bundle.empty()) return usage("missing DIR");
+                break;
             default:
                 break;
         }
@@ -331,31 +521,8 @@ private:
     const std::vector<std::string>& args_;
     Program program_;
     CommandLine cl_;
+    bool rest_positional_ = false;  // render: COMMAND has started
 };
-
-constexpr const char* global_help =
-    "Global options (before or after the command):\n"
-    "  --root DIR          the store (default: $OCI_POD_ROOT, else /var/lib/oci-pod)\n"
-    "  --log-level LEVEL   error, warning, notice, info (default) or debug\n"
-    "  -h, --help          show this help\n"
-    "  --version           print the version\n";
-
-constexpr const char* pull_help_body =
-    "SOURCE is one of\n"
-    "  REF                     an image in a registry: alpine, quay.io/team/app:1.2,\n"
-    "                          host:5000/repo@sha256:...  (registries.conf applies)\n"
-    "  oci:DIR[:REF]           an OCI image layout directory\n"
-    "  oci-archive:FILE[:REF]  a tar of an OCI image layout\n"
-    "  docker-archive:FILE     the output of `docker save`\n"
-    "\n"
-    "Prints the stored name and the manifest digest when done.\n"
-    "\n"
-    "Options:\n"
-    "  --platform OS/ARCH[/VARIANT]  choose from a multi-platform image (default: this host)\n"
-    "  --tls-verify[=true|false]     require HTTPS and verify certificates (default: per\n"
-    "                                registries.conf)\n"
-    "  --creds USER:PASSWORD         credentials for the registry\n"
-    "  -q, --quiet                   no progress; print only the digest\n";
 
 }  // namespace
 
@@ -369,65 +536,23 @@ std::string default_root_from_environment() {
     return (env && *env) ? std::string(env) : std::string(builtin_root);
 }
 
-std::string help_text(Command command, Program program) {
-    if (program == Program::fetch)
-        return std::string(
-                   "Usage: oci-pod-fetch [OPTIONS] SOURCE\n\n"
-                   "Pull an image into the store; the worker behind `oci-pod pull`.\n\n") +
-               pull_help_body + "\n" + global_help;
-    std::string body;
-    switch (command) {
-        case Command::none:
-            return std::string(
-                       "Usage: oci-pod [OPTIONS] COMMAND [ARGS]\n\n"
-                       "Pull OCI and Docker images into a local OCI image-layout store.\n\n"
-                       "Commands:\n"
-                       "  pull SOURCE     pull an image from a registry, a layout or an archive\n"
-                       "  images          list the images in the store\n"
-                       "  inspect REF     show an image's manifest and config\n"
-                       "  rmi REF...      remove image names from the store\n"
-                       "  store verify    re-hash every blob; quarantine damaged ones\n\n") +
-                   global_help + "\nRun 'oci-pod COMMAND --help' for a command's options.\n";
-        case Command::pull:
-            body = std::string(
-                       "Usage: oci-pod pull [OPTIONS] SOURCE\n\n"
-                       "Pull an image into the store.\n\n") +
-                   pull_help_body;
-            break;
-        case Command::images:
-            body =
-                "Usage: oci-pod images [OPTIONS]\n\n"
-                "List the images in the store: name, tag, manifest digest, manifest type (oci or\n"
-                "docker), creation time and size (config and compressed layers).\n\n"
-                "Options:\n"
-                "  --json       print a JSON array of {name, digest, mediaType, type, created,\n"
-                "               size}\n"
-                "  --no-trunc   show full digests\n";
-            break;
-        case Command::inspect:
-            body =
-                "Usage: oci-pod inspect [OPTIONS] REF\n\n"
-                "Print a stored image as JSON: {\"Name\", \"Digest\", \"Manifest\", "
-                "\"Config\"}.\n\n"
-                "Options:\n"
-                "  -f, --format manifest|config|both   which documents to include (default: "
-                "both)\n";
-            break;
-        case Command::rmi:
-            body =
-                "Usage: oci-pod rmi REF...\n\n"
-                "Remove image names from the store. Blobs no other name uses are freed by the\n"
-                "next garbage collection.\n";
-            break;
-        case Command::store:
-        case Command::store_verify:
-            body =
-                "Usage: oci-pod store verify\n\n"
-                "Re-hash every blob in the store. Damaged blobs are moved to ROOT/quarantine;\n"
-                "blobs an image needs but the store lacks are listed. Exits 1 if any is found.\n";
-            break;
+std::optional<uint64_t> parse_byte_size(std::string_view text) {
+    size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    auto n = parse_u64(text.substr(0, digits));
+    if (!n) return std::nullopt;
+    std::string suffix = to_lower(text.substr(digits));
+    int shift = 0;
+    if (!suffix.empty() && suffix != "b") {
+        const std::string_view units = "kmgt";
+        size_t unit = units.find(suffix[0]);
+        std::string_view rest = std::string_view(suffix).substr(1);
+        if (unit == std::string_view::npos || !(rest.empty() || rest == "b" || rest == "ib"))
+            return std::nullopt;
+        shift = 10 * static_cast<int>(unit + 1);
     }
-    return body + "\n" + global_help;
+    if (shift > 0 && *n > (UINT64_MAX >> shift)) return std::nullopt;
+    return *n << shift;
 }
 
 }  // namespace ocipod

@@ -1,8 +1,14 @@
-// The command line of `oci-pod` and `oci-pod-fetch`, parsed into plain structs with no side
-// effects (no environment reads, no output), so every accepted and refused input is unit-tested.
+// The command line of `oci-pod`, `oci-pod-fetch` and `oci-pod-render`, parsed into plain structs
+// with no side effects (no environment reads, no output), so every accepted and refused input is
+// unit-tested.
 //
 //   oci-pod [GLOBAL] COMMAND [OPTIONS] ARGS      global options may also follow the command
 //   oci-pod-fetch [GLOBAL] [PULL OPTIONS] SOURCE the same as `oci-pod pull`
+//   oci-pod-render [GLOBAL] [RENDER OPTIONS] IMAGE [COMMAND [ARG...]]  the same as `oci-pod render`
+//
+// render, like `podman run`, takes options before and after IMAGE, but the first word after IMAGE
+// that is not an option starts COMMAND, and every word from there on is COMMAND's (so
+// `render --bundle b img ls -l` passes -l to ls).
 //
 // Long options take their value as "--opt VALUE" or "--opt=VALUE"; boolean options such as
 // --tls-verify take a value only as "--tls-verify=false" (as podman's do). "--" ends options.
@@ -19,10 +25,11 @@
 #include "base/result.hpp"
 #include "fetch/credentials.hpp"
 #include "oci/platform.hpp"
+#include "render/rootfs.hpp"
 
 namespace ocipod {
 
-enum class Command { none, pull, images, inspect, rmi, store, store_verify };
+enum class Command { none, pull, images, inspect, rmi, store, store_verify, render, unrender };
 
 // The store's directory when neither --root nor $OCI_POD_ROOT is given. Fixed rather than derived
 // from ./configure's localstatedir (which defaults to /usr/local/var), so every build agrees on
@@ -58,6 +65,36 @@ struct RmiArgs {
     std::vector<std::string> refs;
 };
 
+// When render pulls: the image is pulled only when the store lacks it (missing), every time
+// (always: a registry may have moved the tag), or never.
+enum class PullPolicy { missing, always, never };
+
+struct RenderArgs {
+    PullArgs pull;  // --platform, --tls-verify, --creds, -q; pull.source is IMAGE
+    PullPolicy pull_policy = PullPolicy::missing;
+    std::string bundle;
+    RootfsMode rootfs = RootfsMode::automatic;
+    // --entrypoint: a JSON array of strings, or one string (the program, no arguments); ""
+    // clears the image's Entrypoint.
+    std::optional<std::vector<std::string>> entrypoint;
+    std::optional<std::vector<std::string>> command;  // the words after IMAGE; replace Cmd
+    // -e as given: "K=V", or "K" alone, which the command completes from its own environment.
+    std::vector<std::string> env;
+    std::optional<std::string> user;
+    std::optional<std::string> workdir;
+    std::string hostname;
+    bool tty = false;
+    bool read_only = false;
+    unsigned jobs = 0;  // 0: one per online CPU
+    std::optional<uint64_t> max_layer_bytes;
+    std::optional<uint64_t> max_layer_entries;
+    bool json = false;
+};
+
+struct UnrenderArgs {
+    std::string bundle;
+};
+
 struct CommandLine {
     GlobalOptions global;
     Command command = Command::none;
@@ -67,9 +104,12 @@ struct CommandLine {
     ImagesArgs images;
     InspectArgs inspect;
     RmiArgs rmi;
+    RenderArgs render;
+    UnrenderArgs unrender;
 };
 
-// Which executable is parsing: oci-pod-fetch has no commands, its arguments are pull's.
+// Which executable is parsing: oci-pod-fetch and oci-pod-render have no commands, their arguments
+// are pull's and render's.
 enum class Program { oci_pod, fetch, render };
 
 // args excludes argv[0]. default_root is used unless --root is given.
@@ -79,6 +119,11 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args,
 
 // $OCI_POD_ROOT when set and not empty, else builtin_root.
 std::string default_root_from_environment();
+
+// A size as --max-layer-size takes it: "4096", "512M", "10G", "1TiB": a whole number with an
+// optional binary suffix K, M, G or T (powers of 1024; "KiB" and "KB" mean the same). nullopt
+// when malformed ("1.5G", "-1", "10X") or when it does not fit in 64 bits.
+std::optional<uint64_t> parse_byte_size(std::string_view text);
 
 // Help text for a command (Command::none: the overview).
 std::string help_text(Command command, Program program = Program::oci_pod);

@@ -216,3 +216,205 @@ TEST(Options, DefaultRootFromEnvironment) {
     STRCMP_EQUAL("/var/lib/oci-pod", default_root_from_environment().c_str());
     if (saved) setenv("OCI_POD_ROOT", keep.c_str(), 1);
 }
+
+TEST(Options, RenderWithEveryOption) {
+    auto r = parse({"render",
+                    "--bundle",
+                    "/b",
+                    "--rootfs=copy",
+                    "--entrypoint",
+                    "[\"/bin/sh\",\"-c\"]",
+                    "-e",
+                    "A=1",
+                    "--env=B",
+                    "-u",
+                    "app:staff",
+                    "-w",
+                    "/srv",
+                    "--hostname",
+                    "box",
+                    "-t",
+                    "--read-only",
+                    "--jobs",
+                    "3",
+                    "--max-layer-size",
+                    "10G",
+                    "--max-layer-entries=5000",
+                    "--json",
+                    "-q",
+                    "--pull",
+                    "never",
+                    "--platform",
+                    "linux/arm64",
+                    "--tls-verify=false",
+                    "--creds",
+                    "u:p",
+                    "alpine:3.20"});
+    CHECK_TEXT(r.ok(), r ? "" : r.error().message.c_str());
+    CHECK(r->command == Command::render);
+    const RenderArgs& a = r->render;
+    STRCMP_EQUAL("alpine:3.20", a.pull.source.c_str());
+    STRCMP_EQUAL("/b", a.bundle.c_str());
+    CHECK(a.rootfs == RootfsMode::copy);
+    CHECK(a.entrypoint == std::vector<std::string>({"/bin/sh", "-c"}));
+    CHECK(!a.command);
+    CHECK(a.env == std::vector<std::string>({"A=1", "B"}));
+    STRCMP_EQUAL("app:staff", a.user->c_str());
+    STRCMP_EQUAL("/srv", a.workdir->c_str());
+    STRCMP_EQUAL("box", a.hostname.c_str());
+    CHECK(a.tty && a.read_only && a.json && a.pull.quiet);
+    LONGS_EQUAL(3, a.jobs);
+    CHECK(a.max_layer_bytes == 10ull << 30);
+    CHECK(a.max_layer_entries == 5000u);
+    CHECK(a.pull_policy == PullPolicy::never);
+    STRCMP_EQUAL("linux/arm64", a.pull.platform->str().c_str());
+    LONGS_EQUAL(0, a.pull.tls_verify);
+    STRCMP_EQUAL("u", a.pull.credentials->username.c_str());
+    // The pull command's own fields stay untouched.
+    CHECK(!r->pull.quiet && !r->pull.platform && r->pull.source.empty() && !r->images.json);
+}
+
+TEST(Options, RenderDefaults) {
+    auto r = parse({"render", "busybox", "--bundle", "b"});
+    CHECK(r.ok());
+    const RenderArgs& a = r->render;
+    CHECK(a.rootfs == RootfsMode::automatic);
+    CHECK(a.pull_policy == PullPolicy::missing);
+    CHECK(!a.entrypoint && !a.command && !a.user && !a.workdir);
+    CHECK(!a.max_layer_bytes && !a.max_layer_entries);
+    CHECK(a.env.empty() && a.hostname.empty());
+    CHECK(!a.tty && !a.read_only && !a.json && !a.pull.quiet);
+    LONGS_EQUAL(0, a.jobs);
+    LONGS_EQUAL(-1, a.pull.tls_verify);
+    STRCMP_EQUAL("b", a.bundle.c_str());
+}
+
+TEST(Options, RenderCommandFollowsTheImage) {
+    // Options after IMAGE still count; the first other word starts COMMAND, whose words are
+    // never taken as options, not even --bundle or --help.
+    auto r = parse({"render", "img", "--bundle", "/b", "-q", "ls", "-l", "--bundle", "x", "-h", "",
+                    "--root=/r"});
+    CHECK(r.ok());
+    CHECK(r->render.pull.quiet && !r->help);
+    STRCMP_EQUAL("/b", r->render.bundle.c_str());
+    STRCMP_EQUAL("/default/root", r->global.root.c_str());
+    CHECK(r->render.command ==
+          std::vector<std::string>({"ls", "-l", "--bundle", "x", "-h", "", "--root=/r"}));
+    // "--" ends the options; IMAGE may follow it, then COMMAND.
+    auto d = parse({"render", "--bundle=/b", "--", "-img", "--json"});
+    CHECK(d.ok());
+    STRCMP_EQUAL("-img", d->render.pull.source.c_str());
+    CHECK(!d->render.json);
+    CHECK(d->render.command == std::vector<std::string>({"--json"}));
+    auto e = parse({"render", "--bundle=/b", "img", "--", "-x"});
+    CHECK(e.ok());
+    CHECK(e->render.command == std::vector<std::string>({"-x"}));
+    // An empty COMMAND word is kept; an empty IMAGE is not.
+    CHECK(!refusal({"render", "--bundle=/b", ""}).empty());
+}
+
+TEST(Options, RenderEntrypointForms) {
+    auto one = parse({"render", "--bundle=/b", "--entrypoint", "/bin/true", "img"});
+    CHECK(one->render.entrypoint == std::vector<std::string>({"/bin/true"}));
+    // Only a word that starts with '[' is JSON.
+    auto brace = parse({"render", "--bundle=/b", "--entrypoint", "{\"a\":1}", "img"});
+    CHECK(brace->render.entrypoint == std::vector<std::string>({"{\"a\":1}"}));
+    auto none = parse({"render", "--bundle=/b", "--entrypoint=", "img", "echo", "hi"});
+    CHECK(none->render.entrypoint == std::vector<std::string>());
+    CHECK(none->render.command == std::vector<std::string>({"echo", "hi"}));
+    for (const char* bad : {"[", "[]", "[\"\"]", "[1]", "[\"a\",null]"}) {
+        std::string e = refusal({"render", "--bundle=/b", "--entrypoint", bad, "img"});
+        CHECK_TEXT(contains(e, "--entrypoint") && contains(e, "JSON array"), bad);
+    }
+}
+
+TEST(Options, RenderRefusals) {
+    struct Case {
+        std::vector<std::string> args;
+        const char* want;
+    };
+    const Case cases[] = {
+        {{"render", "img"}, "missing '--bundle DIR'"},
+        {{"render", "--bundle", "/b"}, "missing IMAGE"},
+        {{"render", "--bundle="}, "'--bundle' needs a directory"},
+        {{"render", "img", "--bundle"}, "'--bundle' needs a value"},
+        {{"render", "--bundle=/b", "--rootfs", "tmpfs", "img"}, "'tmpfs' for '--rootfs'"},
+        {{"render", "--bundle=/b", "--pull", "sometimes", "img"}, "'sometimes' for '--pull'"},
+        {{"render", "--bundle=/b", "--jobs", "0", "img"}, "'0' for '--jobs'"},
+        {{"render", "--bundle=/b", "--jobs", "257", "img"}, "'257' for '--jobs'"},
+        {{"render", "--bundle=/b", "--jobs", "-1", "img"}, "'-1' for '--jobs'"},
+        {{"render", "--bundle=/b", "--max-layer-size", "1.5G", "img"}, "'--max-layer-size'"},
+        {{"render", "--bundle=/b", "--max-layer-size", "0", "img"}, "'--max-layer-size'"},
+        {{"render", "--bundle=/b", "--max-layer-entries", "many", "img"}, "'--max-layer-entries'"},
+        {{"render", "--bundle=/b", "-e", "=x", "img"}, "'=x' for '-e'"},
+        {{"render", "--bundle=/b", "--env=", "img"}, "'' for '--env'"},
+        {{"render", "--bundle=/b", "-w", "srv", "img"}, "'srv' for '-w'"},
+        {{"render", "--bundle=/b", "-u", "app:", "img"}, "'app:' for '-u'"},
+        {{"render", "--bundle=/b", "--hostname", "a/b", "img"}, "'a/b' for '--hostname'"},
+        {{"render", "--bundle=/b", "--tty=yes", "img"}, "'--tty' takes no value"},
+        {{"render", "--bundle=/b", "--no-trunc", "img"}, "unknown option '--no-trunc'"},
+        {{"render", "img", "--bogus", "--bundle=/b"}, "unknown option '--bogus'"},
+        {{"pull", "--bundle=/b", "img"}, "unknown option '--bundle'"},
+    };
+    for (const Case& c : cases) {
+        std::string e = refusal(c.args);
+        CHECK_TEXT(contains(e, c.want), (std::string(c.want) + " / got: " + e).c_str());
+    }
+    std::string e = refusal({"render", "img"});
+    CHECK_TEXT(contains(e, "see 'oci-pod render --help'"), e.c_str());
+}
+
+TEST(Options, ByteSizes) {
+    CHECK(parse_byte_size("4096") == 4096u);
+    CHECK(parse_byte_size("512M") == 512ull << 20);
+    CHECK(parse_byte_size("10G") == 10ull << 30);
+    CHECK(parse_byte_size("10g") == 10ull << 30);
+    CHECK(parse_byte_size("2KiB") == 2048u);
+    CHECK(parse_byte_size("2KB") == 2048u);
+    CHECK(parse_byte_size("7B") == 7u);
+    CHECK(parse_byte_size("1T") == 1ull << 40);
+    CHECK(parse_byte_size("16777215T") == 16777215ull << 40);
+    for (const char* bad : {"", "G", "1.5G", "-1", "10X", "10 G", "10GG", "10Gi", " 1", "1e3",
+                            "16777216T", "99999999999999999999"})
+        CHECK_TEXT(!parse_byte_size(bad), bad);
+}
+
+TEST(Options, Unrender) {
+    auto r = parse({"unrender", "/srv/b", "--root", "/r"});
+    CHECK(r.ok());
+    CHECK(r->command == Command::unrender);
+    STRCMP_EQUAL("/srv/b", r->unrender.bundle.c_str());
+    std::string e = refusal({"unrender"});
+    CHECK_TEXT(contains(e, "missing DIR") && contains(e, "'oci-pod unrender --help'"), e.c_str());
+    e = refusal({"unrender", "a", "b"});
+    CHECK_TEXT(contains(e, "unexpected argument 'b'"), e.c_str());
+    e = refusal({"unrender", "--json", "a"});
+    CHECK_TEXT(contains(e, "unknown option '--json'"), e.c_str());
+}
+
+TEST(Options, RenderHelperTakesRenderArguments) {
+    auto r = parse({"--root", "/r", "-q", "render", "--bundle", "/b", "sh"}, Program::render);
+    CHECK(r.ok());
+    CHECK(r->command == Command::render);
+    // "render" is not a command word for the helper: it is the image.
+    STRCMP_EQUAL("render", r->render.pull.source.c_str());
+    CHECK(r->render.command == std::vector<std::string>({"sh"}));
+    STRCMP_EQUAL("/r", r->global.root.c_str());
+    std::string e = refusal({"--bogus", "x"}, Program::render);
+    CHECK_TEXT(contains(e, "see 'oci-pod-render --help'"), e.c_str());
+    e = refusal({"--bundle=/b"}, Program::render);
+    CHECK_TEXT(contains(e, "missing IMAGE"), e.c_str());
+    CHECK(parse({"--help"}, Program::render)->help);
+}
+
+TEST(Options, RenderHelp) {
+    std::string h = help_text(Command::render);
+    for (const char* opt :
+         {"--bundle", "--rootfs", "--entrypoint", "--env", "--user", "--workdir", "--hostname",
+          "--tty", "--read-only", "--jobs", "--max-layer-size", "--max-layer-entries", "--json",
+          "--quiet", "--pull", "--platform", "--tls-verify", "--creds", "--root"})
+        CHECK_TEXT(contains(h, opt), opt);
+    CHECK(contains(help_text(Command::render, Program::render), "Usage: oci-pod-render"));
+    CHECK(contains(help_text(Command::unrender), "Usage: oci-pod unrender DIR"));
+    CHECK(contains(help_text(Command::none), "render IMAGE"));
+}

@@ -1,0 +1,151 @@
+// The help texts of oci-pod, oci-pod-fetch and oci-pod-render (declared in options.hpp).
+#include <string>
+
+#include "cli/options.hpp"
+
+namespace ocipod {
+
+namespace {
+
+constexpr const char* global_help =
+    "Global options (before or after the command):\n"
+    "  --root DIR          the store (default: $OCI_POD_ROOT, else /var/lib/oci-pod)\n"
+    "  --log-level LEVEL   error, warning, notice, info (default) or debug\n"
+    "  -h, --help          show this help\n"
+    "  --version           print the version\n";
+
+constexpr const char* render_help_body =
+    "Render an image into an OCI runtime bundle: DIR/config.json and DIR/rootfs, which any\n"
+    "OCI runtime runs (`runc run -b DIR NAME`). Layers are extracted once into the store's\n"
+    "layer cache and shared by every image that has them. IMAGE is a stored name (alpine,\n"
+    "quay.io/team/app:1) or any SOURCE `oci-pod pull` takes; it is pulled when missing.\n"
+    "COMMAND and its ARGs replace the image's Cmd. Options may come before or after IMAGE,\n"
+    "but not after COMMAND. Prints DIR when done; progress goes to stderr.\n"
+    "\n"
+    "Options:\n"
+    "  --bundle DIR                  the bundle to create: a new or empty directory (required)\n"
+    "  --rootfs auto|overlay|copy    DIR/rootfs as an overlay mount of the cached layers, or a\n"
+    "                                flattened copy (default auto: overlay when possible)\n"
+    "  --entrypoint CMD              replace the image's Entrypoint (and drop its Cmd): a\n"
+    "                                program, or a JSON array such as '[\"sh\",\"-c\"]'\n"
+    "  -e, --env NAME=VALUE          set a variable; NAME alone takes this process's value\n"
+    "  -u, --user USER[:GROUP]       run as this user (names from the image's /etc/passwd)\n"
+    "  -w, --workdir DIR             working directory inside the container\n"
+    "  --hostname NAME               the container's host name\n"
+    "  -t, --tty                     give the process a terminal\n"
+    "  --read-only                   mount the root file system read-only\n"
+    "  --jobs N                      layers extracted at once (default: one per CPU)\n"
+    "  --max-layer-size SIZE         refuse a layer larger than SIZE uncompressed (such as\n"
+    "                                512M or 10G; default 64G)\n"
+    "  --max-layer-entries N         refuse a layer of more than N entries (default 2000000)\n"
+    "  --json                        print a JSON report instead of DIR: {bundle, rootfs,\n"
+    "                                layers: {reused, extracted}, bytesWritten, bytesCopied,\n"
+    "                                seconds}\n"
+    "  -q, --quiet                   no progress\n"
+    "  --pull missing|always|never   when to pull IMAGE (default: missing)\n"
+    "  --platform OS/ARCH[/VARIANT]  as for pull\n"
+    "  --tls-verify[=true|false]     as for pull\n"
+    "  --creds USER:PASSWORD         as for pull\n";
+
+constexpr const char* pull_help_body =
+    "SOURCE is one of\n"
+    "  REF                     an image in a registry: alpine, quay.io/team/app:1.2,\n"
+    "                          host:5000/repo@sha256:...  (registries.conf applies)\n"
+    "  oci:DIR[:REF]           an OCI image layout directory\n"
+    "  oci-archive:FILE[:REF]  a tar of an OCI image layout\n"
+    "  docker-archive:FILE     the output of `docker save`\n"
+    "\n"
+    "Prints the stored name and the manifest digest when done.\n"
+    "\n"
+    "Options:\n"
+    "  --platform OS/ARCH[/VARIANT]  choose from a multi-platform image (default: this host)\n"
+    "  --tls-verify[=true|false]     require HTTPS and verify certificates (default: per\n"
+    "                                registries.conf)\n"
+    "  --creds USER:PASSWORD         credentials for the registry\n"
+    "  -q, --quiet                   no progress; print only the digest\n";
+
+}  // namespace
+
+std::string help_text(Command command, Program program) {
+    if (program == Program::fetch)
+        return std::string(
+                   "Usage: oci-pod-fetch [OPTIONS] SOURCE\n\n"
+                   "Pull an image into the store; the worker behind `oci-pod pull`.\n\n") +
+               pull_help_body + "\n" + global_help;
+    if (program == Program::render)
+        return std::string(
+                   "Usage: oci-pod-render --bundle DIR [OPTIONS] IMAGE [COMMAND [ARG...]]\n\n"
+                   "The worker behind `oci-pod render`.\n") +
+               render_help_body + "\n" + global_help;
+    std::string body;
+    switch (command) {
+        case Command::none:
+            return std::string(
+                       "Usage: oci-pod [OPTIONS] COMMAND [ARGS]\n\n"
+                       "Pull OCI and Docker images into a local OCI image-layout store and render "
+                       "them\n"
+                       "into OCI runtime bundles.\n\n"
+                       "Commands:\n"
+                       "  pull SOURCE     pull an image from a registry, a layout or an archive\n"
+                       "  images          list the images in the store\n"
+                       "  inspect REF     show an image's manifest and config\n"
+                       "  rmi REF...      remove image names from the store\n"
+                       "  store verify    re-hash every blob; quarantine damaged ones\n"
+                       "  render IMAGE    make an OCI runtime bundle (config.json + rootfs)\n"
+                       "  unrender DIR    unmount and remove a bundle made by render\n\n") +
+                   global_help + "\nRun 'oci-pod COMMAND --help' for a command's options.\n";
+        case Command::pull:
+            body = std::string(
+                       "Usage: oci-pod pull [OPTIONS] SOURCE\n\n"
+                       "Pull an image into the store.\n\n") +
+                   pull_help_body;
+            break;
+        case Command::images:
+            body =
+                "Usage: oci-pod images [OPTIONS]\n\n"
+                "List the images in the store: name, tag, manifest digest, manifest type (oci or\n"
+                "docker), creation time and size (config and compressed layers).\n\n"
+                "Options:\n"
+                "  --json       print a JSON array of {name, digest, mediaType, type, created,\n"
+                "               size}\n"
+                "  --no-trunc   show full digests\n";
+            break;
+        case Command::inspect:
+            body =
+                "Usage: oci-pod inspect [OPTIONS] REF\n\n"
+                "Print a stored image as JSON: {\"Name\", \"Digest\", \"Manifest\", "
+                "\"Config\"}.\n\n"
+                "Options:\n"
+                "  -f, --format manifest|config|both   which documents to include (default: "
+                "both)\n";
+            break;
+        case Command::rmi:
+            body =
+                "Usage: oci-pod rmi REF...\n\n"
+                "Remove image names from the store. Blobs no other name uses are freed by the\n"
+                "next garbage collection.\n";
+            break;
+        case Command::render:
+            body =
+                std::string(
+                    "Usage: oci-pod render --bundle DIR [OPTIONS] IMAGE [COMMAND [ARG...]]\n\n") +
+                render_help_body;
+            break;
+        case Command::unrender:
+            body =
+                "Usage: oci-pod unrender DIR\n\n"
+                "Remove a bundle made by `oci-pod render`: unmount its rootfs and delete DIR.\n"
+                "A directory render did not make is refused and left as it is.\n";
+            break;
+        case Command::store:
+        case Command::store_verify:
+            body =
+                "Usage: oci-pod store verify\n\n"
+                "Re-hash every blob in the store. Damaged blobs are moved to ROOT/quarantine;\n"
+                "blobs an image needs but the store lacks are listed. Exits 1 if any is found.\n";
+            break;
+    }
+    return body + "\n" + global_help;
+}
+
+}  // namespace ocipod
