@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "base/unique_fd.hpp"
@@ -13,6 +14,10 @@ namespace ocipod {
 namespace {
 
 using ArchivePtr = CPtr<struct archive, archive_read_free>;
+
+// What open_source asks of its source per call: large enough that libarchive rarely has to join
+// two reads to see one header.
+constexpr size_t source_buffer_size = 256 * 1024;
 
 Error archive_failure(struct archive* a, int rc, const char* what) {
     const char* msg = archive_error_string(a);
@@ -53,7 +58,18 @@ const char* tar_compression_name(TarCompression c) {
 }
 
 struct TarReader::State {
+    // libarchive's read callback for open_source: the source's bytes through buffer. A failure
+    // is kept so the caller sees the source's own error rather than libarchive's summary of it.
+    static la_ssize_t read_source(struct archive* a, void* client, const void** out);
+    // The source's error when there is one, else libarchive's.
+    Error failure(int rc, const char* what) const {
+        return source_error ? *source_error : archive_failure(a.get(), rc, what);
+    }
+
     ArchivePtr a;
+    ByteSource* source = nullptr;
+    std::unique_ptr<uint8_t[]> buffer;
+    std::optional<Error> source_error;
     std::vector<TarCompression> allowed;
     TarCompression compression = TarCompression::none;
     bool checked_filter = false;
@@ -90,13 +106,41 @@ Result<TarReader> TarReader::open_fd(int fd, std::initializer_list<TarCompressio
     return TarReader(std::move(st));
 }
 
+la_ssize_t TarReader::State::read_source(struct archive* a, void* client, const void** out) {
+    auto* s = static_cast<State*>(client);
+    if (s->source_error) return ARCHIVE_FATAL;
+    Result<size_t> n = s->source->read(s->buffer.get(), source_buffer_size);
+    if (!n) {
+        s->source_error = n.error();
+        archive_set_error(a, n.error().code, "%s", printable(n.error().message).c_str());
+        return ARCHIVE_FATAL;
+    }
+    *out = s->buffer.get();
+    return static_cast<la_ssize_t>(*n);
+}
+
+Result<TarReader> TarReader::open_source(ByteSource* src) {
+    auto st = std::make_unique<State>();
+    st->source = src;
+    st->buffer.reset(new uint8_t[source_buffer_size]);
+    // The caller decompresses: the stream must be a plain tar, and is reported as such.
+    st->allowed = {TarCompression::none};
+    st->a.reset(archive_read_new());
+    if (!st->a) return make_error(ENOMEM, "allocating an archive reader");
+    struct archive* a = st->a.get();
+    int rc = archive_read_support_format_tar(a);
+    if (rc != ARCHIVE_OK) return archive_failure(a, rc, "enabling the tar format");
+    rc = archive_read_open(a, st.get(), nullptr, &State::read_source, nullptr);
+    if (rc != ARCHIVE_OK) return st->failure(rc, "opening the archive");
+    return TarReader(std::move(st));
+}
+
 Result<bool> TarReader::next(TarEntry* out) {
     State& s = *s_;
     if (s.at_end) return false;
     struct archive_entry* e = nullptr;
     int rc = archive_read_next_header(s.a.get(), &e);
-    if (rc != ARCHIVE_OK && rc != ARCHIVE_EOF)
-        return archive_failure(s.a.get(), rc, "reading a tar header");
+    if (rc != ARCHIVE_OK && rc != ARCHIVE_EOF) return s.failure(rc, "reading a tar header");
     if (!s.checked_filter) {
         // An empty tar (only the end marker) is a valid layer, so this is checked at EOF too.
         s.compression = TRY(compression_of(archive_filter_code(s.a.get(), 0)));
@@ -142,13 +186,13 @@ Result<bool> TarReader::next(TarEntry* out) {
 
 Result<size_t> TarReader::read(void* buf, size_t len) {
     la_ssize_t n = archive_read_data(s_->a.get(), buf, len);
-    if (n < 0) return archive_failure(s_->a.get(), static_cast<int>(n), "reading tar data");
+    if (n < 0) return s_->failure(static_cast<int>(n), "reading tar data");
     return static_cast<size_t>(n);
 }
 
 Status TarReader::skip() {
     int rc = archive_read_data_skip(s_->a.get());
-    if (rc != ARCHIVE_OK) return archive_failure(s_->a.get(), rc, "skipping tar data");
+    if (rc != ARCHIVE_OK) return s_->failure(rc, "skipping tar data");
     return {};
 }
 

@@ -1,6 +1,9 @@
 // TarReader: tar only, the compressions the caller allows, and damaged input as an error
 // (THREATS.md §1.3: ARCHIVE_RETRY would otherwise skip a tampered member).
 #include <fcntl.h>
+#include <string.h>
+
+#include <algorithm>
 
 #include "c/archive.hpp"
 #include "image_fixture.hpp"
@@ -114,4 +117,89 @@ TEST(TarReader, ReportsLinks) {
     CHECK(e.type == TarEntry::Type::hardlink);
     STRCMP_EQUAL("f", e.link_target.c_str());
     CHECK(!*r->next(&e));
+}
+
+namespace {
+
+// An in-memory tar stream handed out a few bytes at a time; optionally failing once fail_at
+// bytes have been given.
+class MemorySource : public ByteSource {
+public:
+    explicit MemorySource(std::string data, size_t fail_at = std::string::npos)
+        : data_(std::move(data)), fail_at_(fail_at) {}
+    Result<size_t> read(void* buf, size_t len) override {
+        if (pos_ >= fail_at_) return make_error(EIO, "layer 7: the blob vanished at %zu", pos_);
+        size_t n = std::min({len, size_t{300}, data_.size() - pos_, fail_at_ - pos_});
+        memcpy(buf, data_.data() + pos_, n);
+        pos_ += n;
+        return n;
+    }
+
+private:
+    std::string data_;
+    size_t fail_at_;
+    size_t pos_ = 0;
+};
+
+// Members as "name=data;" from a source, or the first error's message after "error: ".
+std::string read_source(ByteSource* src, int* code = nullptr) {
+    auto r = TarReader::open_source(src);
+    if (!r) {
+        if (code) *code = r.error().code;
+        return "error: " + r.error().message;
+    }
+    std::string out;
+    TarEntry e;
+    for (;;) {
+        auto more = r->next(&e);
+        if (!more) {
+            if (code) *code = more.error().code;
+            return out + "error: " + more.error().message;
+        }
+        if (!*more) {
+            if (r->compression() != TarCompression::none) return out + "error: compression";
+            return out;
+        }
+        out += e.path + "=";
+        char buf[1000];
+        for (;;) {
+            auto n = r->read(buf, sizeof buf);
+            if (!n) {
+                if (code) *code = n.error().code;
+                return out + "error: " + n.error().message;
+            }
+            if (*n == 0) break;
+            out.append(buf, *n);
+        }
+        out += ";";
+    }
+}
+
+}  // namespace
+
+TEST(TarReader, ReadsMembersFromASource) {
+    std::string big = pattern_bytes(5000, 3);
+    MemorySource src(TarBuilder().file("a", "one").dir("d/").file("d/big", big).finish());
+    STRCMP_EQUAL(("a=one;d/=;d/big=" + big + ";").c_str(), read_source(&src).c_str());
+}
+
+TEST(TarReader, SourceErrorKeepsItsOwnMessage) {
+    std::string tar = TarBuilder().file("a", "one").file("big", pattern_bytes(5000, 4)).finish();
+    for (size_t fail_at : {size_t{0}, size_t{512}, size_t{2000}}) {
+        MemorySource src(tar, fail_at);
+        int code = 0;
+        std::string got = read_source(&src, &code);
+        std::string want = "error: layer 7: the blob vanished at " + std::to_string(fail_at);
+        CHECK_TEXT(got.ends_with(want), got.c_str());
+        LONGS_EQUAL(EIO, code);
+    }
+}
+
+TEST(TarReader, SourceIsNeverDecompressed) {
+    // A gzip'd tar from a source is not a tar: the caller decompresses.
+    write_path(path("a.tar"), TarBuilder().file("a", "one").finish());
+    CHECK_EQUAL(0, system(("gzip -n -c " + path("a.tar") + " > " + path("a.tar.gz")).c_str()));
+    MemorySource src(read_path(path("a.tar.gz")));
+    std::string got = read_source(&src);
+    CHECK_TEXT(got.starts_with("error: "), got.c_str());
 }
