@@ -1,5 +1,4 @@
-// Helpers for the puller and local-source tests: a ustar writer (so hostile member names and
-// damaged headers can be made on demand), and small OCI images assembled in memory and written
+// Helpers for the puller and local-source tests: small OCI images assembled in memory and written
 // out as a layout directory, a tar of one, or a `docker save` archive.
 #pragma once
 
@@ -15,58 +14,9 @@
 #include "oci/media_types.hpp"
 #include "store/store.hpp"
 #include "store_fixture.hpp"
+#include "tar_fixture.hpp"
 
 namespace ocipod::test {
-
-// Writes POSIX ustar members; names up to 100 bytes.
-class TarBuilder {
-public:
-    TarBuilder& file(const std::string& name, std::string_view data) {
-        return member(name, data, '0', "");
-    }
-    TarBuilder& dir(const std::string& name) { return member(name, "", '5', ""); }
-    TarBuilder& symlink(const std::string& name, const std::string& target) {
-        return member(name, "", '2', target);
-    }
-    TarBuilder& hardlink(const std::string& name, const std::string& target) {
-        return member(name, "", '1', target);
-    }
-    TarBuilder& member(const std::string& name, std::string_view data, char type,
-                       const std::string& link) {
-        char h[512];
-        memset(h, 0, sizeof h);
-        memcpy(h, name.data(), std::min<size_t>(name.size(), 100));
-        snprintf(h + 100, 8, "%07o", type == '5' ? 0755 : 0644);
-        snprintf(h + 108, 8, "%07o", 0);
-        snprintf(h + 116, 8, "%07o", 0);
-        snprintf(h + 124, 12, "%011lo", static_cast<unsigned long>(data.size()));
-        snprintf(h + 136, 12, "%011lo", 1700000000ul);
-        h[156] = type;
-        memcpy(h + 157, link.data(), std::min<size_t>(link.size(), 100));
-        memcpy(h + 257, "ustar", 6);
-        memcpy(h + 263, "00", 2);
-        memset(h + 148, ' ', 8);
-        unsigned sum = 0;
-        for (unsigned char c : h) sum += c;
-        snprintf(h + 148, 7, "%06o", sum);
-        h[155] = ' ';
-        headers_.push_back(out_.size());
-        out_.append(h, sizeof h);
-        out_.append(data);
-        out_.append((512 - data.size() % 512) % 512, '\0');
-        return *this;
-    }
-    // Corrupt the checksum of the n-th member's header (0-based).
-    TarBuilder& damage_header(size_t n) {
-        out_[headers_.at(n) + 148] = '9';
-        return *this;
-    }
-    std::string finish() const { return out_ + std::string(1024, '\0'); }
-
-private:
-    std::string out_;
-    std::vector<size_t> headers_;
-};
 
 inline std::string layer_tar(unsigned seed) {
     return TarBuilder()
