@@ -45,7 +45,7 @@ listing() { (cd "$1" && find . -printf '%p %y %m %U %G %s %T@\n' | sort); }
 tap_check "render --help exits 0" "$OCI_POD" render --help
 tap_check "unrender --help exits 0" "$OCI_POD" unrender --help
 tap_is "render --help names every option" 18 \
-    "$("$OCI_POD" render --help | grep -cE -- '^  (-., )?--(bundle|rootfs|entrypoint|env|user|workdir|hostname|tty|read-only|jobs|max-layer-size|max-layer-entries|json|quiet|pull|platform|tls-verify|creds) ')"
+    "$("$OCI_POD" render --help | grep -cE -- '^  (-., )?--(bundle|rootfs|entrypoint|env|user|workdir|hostname|tty|read-only|jobs|max-layer-size|max-layer-entries|json|quiet|pull|platform|tls-verify|creds)( |\[)')"
 rc=$(status_of pod render "oci:$busybox:latest")
 tap_is "render without --bundle: exit 2" 2 "$rc"
 tap_is "... with one line saying so" \
@@ -98,9 +98,10 @@ tap_is "-q: the path on stdout, nothing on stderr" "0 $B/bb5 " "$rc $(cat "$TEST
 rc=$(status_of pod render -q --pull never --bundle "$B/bb4" busybox)
 tap_is "a stored image by its short name with --pull never" "0 $B/bb4" "$rc $(cat "$TEST_TMP/out")"
 
-# --- progress and the --json report over five layers ---
+# --- progress and the --json report over five layers, from an empty layer cache ---
+ROOT_ML=$TEST_TMP/root-ml
 nlayers=$(layers_of multilayer | wc -l)
-rc=$(status_of pod render --json --rootfs overlay --bundle "$B/ml-overlay" "oci:$multilayer:latest")
+rc=$(status_of "$OCI_POD" --root "$ROOT_ML" render --json --rootfs overlay --bundle "$B/ml-overlay" "oci:$multilayer:latest")
 tap_is "render --json of a five-layer image: exit 0" "0 5" "$rc $nlayers"
 cp "$TEST_TMP/out" "$TEST_TMP/first.json"
 expected=""
@@ -121,7 +122,7 @@ tap_is "--json: bytes written, entries and seconds are numbers, bytes written > 
 if mounted "$B/ml-overlay/rootfs"; then tap_ok "--rootfs overlay: DIR/rootfs is a mount point"; else
     tap_not_ok "--rootfs overlay: DIR/rootfs is a mount point" "$(grep "$TEST_TMP" /proc/self/mountinfo)"; fi
 
-rc=$(status_of pod render --json --rootfs copy --bundle "$B/ml-copy" "oci:$multilayer:latest")
+rc=$(status_of "$OCI_POD" --root "$ROOT_ML" render --json --rootfs copy --bundle "$B/ml-copy" "oci:$multilayer:latest")
 tap_is "render --json --rootfs copy of the same image: exit 0" 0 "$rc"
 cp "$TEST_TMP/out" "$TEST_TMP/second.json"
 tap_is "--json: the second render extracts nothing and reuses every layer" "0 5" \
@@ -134,6 +135,12 @@ tap_is "--json: rootfs copy, bytes copied > 0, none written" "copy True" \
     "$(json_query "j['rootfs'] + ' ' + str(j['bytesCopied'] > 0 and j['bytesWritten'] == 0)" "$TEST_TMP/second.json")"
 if mounted "$B/ml-copy/rootfs"; then tap_not_ok "--rootfs copy: DIR/rootfs is not a mount point"; else
     tap_ok "--rootfs copy: DIR/rootfs is not a mount point"; fi
+# busybox is multilayer's bottom layer: rendering it extracts nothing.
+"$OCI_POD" --root "$ROOT_ML" render --json --bundle "$B/ml-bb" "oci:$busybox:latest" \
+    >"$TEST_TMP/third.json" 2>"$TEST_TMP/err"
+tap_is "an image sharing the bottom layer reuses it and extracts nothing" \
+    "$(json_query "j['layers']['extracted'][0]" "$TEST_TMP/first.json") 0" \
+    "$(json_query "' '.join(j['layers']['reused']) + ' %d' % len(j['layers']['extracted'])" "$TEST_TMP/third.json" 2>&1)"
 
 # The two trees: equal entry by entry, and really the image (whiteouts applied, files there).
 if out=$(python3 "$srcdir/tests/fixtures/tree_compare.py" --links "$B/ml-overlay/rootfs" "$B/ml-copy/rootfs" 2>&1); then
