@@ -23,6 +23,9 @@ struct ImageRunConfig {
     std::string working_dir;
     std::map<std::string, std::string> labels;
     std::string stop_signal;  // "SIGTERM", "15", "" when unset
+    // The top-level fields conversion.md turns into org.opencontainers.image.* annotations
+    // (os, architecture, variant, os.version, os.features, author, created); "" when unset.
+    std::map<std::string, std::string> image_annotations;
     // ArgsEscaped is Windows-only and ignored; Healthcheck, OnBuild, Shell are Docker's and are
     // not part of the OCI conversion.
 };
