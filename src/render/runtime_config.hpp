@@ -7,8 +7,11 @@
 //     then the caller's; cwd = WorkingDir or "/";
 //   - process.user from User, names resolved in the image's own /etc/passwd and /etc/group
 //     (see user_db.hpp), additionalGids from /etc/group membership; numeric ids range-checked;
-//   - annotations: org.opencontainers.image.stopSignal, .exposedPorts (comma-separated),
-//     org.opencontainers.image.volumes… and every label (labels never override those keys);
+//   - annotations: org.opencontainers.image.stopSignal, .exposedPorts (comma-separated), the
+//     image's os/architecture/… fields, io.oci-pod.image.volumes, and every label; a label wins
+//     over an implicit key (conversion.md "Annotations"), except labels runtimes act on
+//     (run.oci.*, org.systemd.property.*, …) or ours (io.oci-pod.*), which are dropped and listed
+//     in io.oci-pod.image.droppedLabels;
 //   - namespaces pid, mount, uts, ipc, network, cgroup; mounts /proc, /dev (tmpfs), /dev/pts,
 //     /dev/shm, /dev/mqueue, /sys (ro), /sys/fs/cgroup (ro); the default masked and readonly
 //     paths; the 14 default capabilities in bounding/effective/permitted, inheritable and ambient
