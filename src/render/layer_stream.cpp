@@ -32,8 +32,9 @@ namespace {
 constexpr size_t chunk_size = 1 << 20;
 constexpr size_t chunk_count = 4;
 constexpr size_t input_size = 256 * 1024;
-// igzip reads up to 8 bytes ahead into its bit buffer; at the end of a gzip member those bytes
-// belong to what follows and are given back, possibly from before the last refill.
+// igzip reads up to 8 bytes ahead into its bit buffer; at the end of a gzip member it gives them
+// back by moving next_in backwards, possibly to before the start of the latest read. The last
+// bytes of the previous read are therefore kept just before the buffer.
 constexpr size_t input_history = 16;
 // libzstd's default limit, set explicitly: a larger window is refused before it is allocated
 // (THREATS 71).
@@ -254,6 +255,8 @@ Status LayerStream::State::run_gzip() {
                 make_error(EBADMSG, "%s: corrupt gzip data (igzip error %d), refusing",
                            what.c_str(), rc));
         if (st->block_state == ISAL_BLOCK_FINISH) {
+            // Whole bytes still in the bit buffer belong to what follows (none once igzip has
+            // rewound next_in itself).
             size_t back = static_cast<size_t>(st->read_in_length) / 8;
             in -= back;
             in_len += back;
