@@ -27,6 +27,7 @@ struct StoreDirs {
     UniqueFd sha256_fd;  // ROOT/store/blobs/sha256
     UniqueFd sha512_fd;  // ROOT/store/blobs/sha512
     UniqueFd ingest_fd;  // ROOT/ingest
+    UniqueFd layers_fd;  // ROOT/layers
     UniqueFd lock_fd;    // ROOT/lock, holding the shared store lock
     dev_t root_dev = 0;  // identify the store in the in-process ingest registry
     ino_t root_ino = 0;

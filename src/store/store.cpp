@@ -155,6 +155,7 @@ static Status open_dirs(StoreDirs* st, const std::string& root, bool create) {
     TRY(remove_temp_leftovers(st->sha512_fd.get(), false, "blobs/sha512"));
     st->ingest_fd = TRY(open_dir(st->root_fd.get(), "ingest", true, 0700));
     TRY(remove_committed_ingests(*st));
+    st->layers_fd = TRY(open_dir(st->root_fd.get(), "layers", true, 0700));
     return {};
 }
 
