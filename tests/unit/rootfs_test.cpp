@@ -178,6 +178,7 @@ TEST_GROUP(Rootfs) {
         CHECK(symlink("/etc/passwd", (l1 + "/lnk").c_str()) == 0);
         CHECK(lchown((l1 + "/lnk").c_str(), 7, 8) == 0);
         CHECK(mkfifo((l1 + "/fifo").c_str(), 0620) == 0);
+        CHECK(chmod((l1 + "/fifo").c_str(), 0620) == 0);
         CHECK(mknod((l1 + "/null").c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0);
         b.dir(l1 + "/keep", 0750);
         b.file(l1 + "/keep/k1", "k1");
