@@ -388,3 +388,18 @@ TEST(Rootfs, MountErrorsNameTheCause) {
     // The probe leaves nothing behind.
     CHECK((names_in(tmp.path()) == std::vector<std::string>{"l", "m", "u", "w"}));
 }
+
+TEST(Rootfs, MountsPathsWithOptionSeparators) {
+    if (skip_unless_root("MountsPathsWithOptionSeparators")) return;
+    // ',' ':' and '\' split or escape the classic option string; each path must arrive whole.
+    std::string lower = tmp / "low,er:1\\x", upper = tmp / "up,per:\\u", work = tmp / "wo:rk,\\w";
+    for (const std::string& d : {lower, upper, work, tmp / "m"}) b.dir(d);
+    b.file(lower + "/f", "lower");
+    Mounted m;
+    Status st = mount_overlay({lower}, upper, work, tmp / "m");
+    CHECK_TEXT(st.ok(), st.ok() ? "" : st.error().message.c_str());
+    m.path = tmp / "m";
+    STRCMP_EQUAL("lower", read_text(tmp / "m/f").c_str());
+    b.file(tmp / "m/g", "upper");
+    STRCMP_EQUAL("upper", read_text(upper + "/g").c_str());
+}
