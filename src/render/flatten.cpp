@@ -118,10 +118,16 @@ Status copy_xattrs(int src, int dst, bool replace) {
 }
 
 // File data: a reflink where the file system shares extents, else copy_file_range, else
-// read/write. Returns the bytes written.
-Result<uint64_t> copy_data(int in, int out, off_t size) {
+// read/write. Returns the bytes written. *clone turns false once the file system refuses
+// reflinks, so a big tree does not ask again for every file.
+Result<uint64_t> copy_data(int in, int out, off_t size, bool* clone) {
     if (size == 0) return uint64_t{0};
-    if (ioctl(out, FICLONE, in) == 0) return static_cast<uint64_t>(size);
+    if (*clone) {
+        if (ioctl(out, FICLONE, in) == 0) return static_cast<uint64_t>(size);
+        if (errno == EOPNOTSUPP || errno == ENOTTY || errno == EXDEV || errno == EINVAL ||
+            errno == ENOSYS)
+            *clone = false;
+    }
     uint64_t done = 0;
     bool plain = false;
     while (!plain) {
@@ -165,6 +171,7 @@ private:
 
     int target_;
     uint64_t bytes_ = 0;
+    bool clone_ = true;
     std::unordered_map<FileKey, DirAttrs, FileKeyHash> dir_attrs_;  // by target directory
     // Inodes with several names in the current layer -> target path of the first one copied.
     std::unordered_map<FileKey, std::string, FileKeyHash> links_;
@@ -275,7 +282,7 @@ Status Flattener::copy_file(DirStack& src, DirStack& dst, const std::string& nam
         openat(dst.fd(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (raw < 0) return errno_error("creating");
     UniqueFd out(raw);
-    bytes_ += TRY(copy_data(in.get(), out.get(), st.st_size));
+    bytes_ += TRY(copy_data(in.get(), out.get(), st.st_size, &clone_));
     // chmod after chown (chown drops setuid/setgid); xattrs after chown (it drops
     // security.capability).
     if (fchown(out.get(), st.st_uid, st.st_gid) < 0) return errno_error("chown");
