@@ -165,7 +165,12 @@ public:
                 // The layer's own paths run through a lower-layer symlink: extract it again with
                 // the lowers known.
                 TRY_WRAP(w.reset(), job.what);
-                job.applied = TRY(extract(store_, job, w.fs_fd(), &dirs, limits_, stop_));
+                auto again = extract(store_, job, w.fs_fd(), &dirs, limits_, stop_);
+                if (!again) {
+                    (void)w.reset();
+                    return std::move(again).error();
+                }
+                job.applied = again.take();
             }
         }
         const Digest* parent = job.index ? &chain_[job.index - 1] : nullptr;
@@ -222,8 +227,14 @@ private:
         auto lowers = TRY(open_lowers(store_, chain_, job.index));
         LowerDirs dirs;
         if (lowers) dirs = borrow(*lowers);
-        job.applied =
-            TRY(extract(store_, job, w->fs_fd(), lowers ? &dirs : nullptr, limits_, stop_));
+        auto applied = extract(store_, job, w->fs_fd(), lowers ? &dirs : nullptr, limits_, stop_);
+        if (!applied) {
+            // Give back the space of a failed extraction now (a bomb stopped at its quota,
+            // THREATS 61); the empty staging directory goes with the next writer.
+            (void)w->reset();
+            return std::move(applied).error();
+        }
+        job.applied = applied.take();
         job.writer = std::move(w);
         return {};
     }

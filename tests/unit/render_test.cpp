@@ -235,6 +235,8 @@ TEST(Render, WrongDiffIdCommitsNothingOfThatLayer) {
     CHECK(std::find(layers->begin(), layers->end(), chain[2]) == layers->end());
     auto fd = store->open_layer(chain[2]);
     CHECK(fd.ok() && !fd->has_value());
+    // What the failed extraction wrote is gone already, not left for the next writer.
+    LONGS_EQUAL(0, dir_entries(root + "/layers/.staging-sha256-" + chain[2].hex() + "/fs").size());
 }
 
 TEST(Render, WrongBottomDiffIdCommitsNoLayer) {
