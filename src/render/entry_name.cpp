@@ -41,9 +41,14 @@ Result<EntryName> classify_entry_name(std::string_view name, bool is_dir) {
         if (!is_dir) return refuse(name, "only a directory may name the root");
         return EntryName{EntryKind::root, ""};
     }
-    for (size_t i = 0; i + 1 < parts.size(); ++i)
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+        // AUFS keeps hard-link targets under ".wh..wh.plnk/" (THREATS 45): the whole subtree is
+        // metadata and is not extracted. Any other ".wh." directory cannot exist in an image.
+        if (parts[i].starts_with(meta_prefix) && parts[i] != opaque_name)
+            return EntryName{EntryKind::skip, ""};
         if (parts[i].starts_with(wh_prefix))
             return refuse(name, "a whiteout name cannot be a directory");
+    }
     std::string_view base = parts.back();
     if (!base.starts_with(wh_prefix))
         return EntryName{EntryKind::regular, join(parts, parts.size())};

@@ -54,6 +54,9 @@ TEST(EntryName, Whiteouts) {
     expect(".wh..wh..opq", false, EntryKind::opaque, "");
     expect(".wh..wh.plnk", false, EntryKind::skip, "");
     expect("a/.wh..wh.aufs", false, EntryKind::skip, "");
+    // Everything under the AUFS hard-link directory is metadata too (THREATS 45).
+    expect(".wh..wh.plnk/123.456", false, EntryKind::skip, "");
+    expect("a/.wh..wh.plnk/x/y", true, EntryKind::skip, "");
 }
 
 TEST(EntryName, RefusesMalformedWhiteouts) {
@@ -65,4 +68,5 @@ TEST(EntryName, RefusesMalformedWhiteouts) {
     refused("etc/.wh...");
     refused(".wh.etc/somefile");
     refused("a/.wh.b/c", true);
+    refused(".wh..wh..opq/x");
 }
