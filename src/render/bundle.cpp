@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,6 +155,16 @@ struct BundleUndo {
     }
 };
 
+Result<bool> has_opaque_root(int layer_fd, const Digest& chain_id) {
+    char v[2];
+    ssize_t n = fgetxattr(layer_fd, "trusted.overlay.opaque", v, sizeof v);
+    if (n < 0) {
+        if (errno == ENODATA || errno == ENOTSUP) return false;
+        return errno_error("reading the xattrs of layer %s", chain_id.str().c_str());
+    }
+    return n == 1 && v[0] == 'y';
+}
+
 Status make_overlay(Store& store, const std::vector<Digest>& chain, int state_fd,
                     const std::string& dir) {
     const std::string state = dir + "/" + state_dir;
@@ -164,7 +175,14 @@ Status make_overlay(Store& store, const std::vector<Digest>& chain, int state_fd
     if (!top) return make_error(EIO, "layer %s is not complete", chain.back().str().c_str());
     TRY(copy_root_metadata(top->get(), upper.get()));
     std::vector<std::string> lowers;
-    for (size_t i = chain.size(); i-- > 0;) lowers.push_back(store.layer_fs_path(chain[i]));
+    for (size_t i = chain.size(); i-- > 0;) {
+        lowers.push_back(store.layer_fs_path(chain[i]));
+        // overlayfs ignores the opaque xattr on a lowerdir's own root, so a layer that hides
+        // everything below it ends the list instead.
+        std::optional<UniqueFd> fd = TRY(store.open_layer(chain[i]));
+        if (!fd) return make_error(EIO, "layer %s is not complete", chain[i].str().c_str());
+        if (TRY(has_opaque_root(fd->get(), chain[i]))) break;
+    }
     return mount_overlay(lowers, state + "/upper", state + "/work", dir + "/rootfs");
 }
 

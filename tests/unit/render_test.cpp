@@ -314,6 +314,26 @@ TEST(Render, OverlayBundle) {
     LONGS_EQUAL(3, complete_layers());
 }
 
+// An opaque marker at the root of the top layer hides every lower layer; overlayfs ignores the
+// xattr on a lowerdir's root, so the mount must leave those layers out (THREATS D44).
+TEST(Render, OverlayOfAnOpaqueRootShowsOnlyTheTopLayer) {
+    if (!is_root()) {
+        printf("\n  skipped Render.OverlayOfAnOpaqueRootShowsOnlyTheTopLayer: needs root\n");
+        return;
+    }
+    std::string top = TarBuilder().file(".wh..wh..opq", "").file("only", "x").finish();
+    RenderImage img = store_image(*store, {tars[0], top});
+    for (RootfsMode mode : {RootfsMode::overlay, RootfsMode::copy}) {
+        std::string bundle = *dir / rootfs_mode_name(mode);
+        auto r = render_bundle(*store, img, bundle, options(mode));
+        CHECK_TEXT(r.ok(), r.ok() ? "" : r.error().message.c_str());
+        std::vector<std::string> names = dir_entries(bundle + "/rootfs");
+        LONGS_EQUAL_TEXT(1, names.size(), rootfs_mode_name(mode));
+        STRCMP_EQUAL("x", read_path(bundle + "/rootfs/only").c_str());
+        CHECK(remove_bundle(bundle).ok());
+    }
+}
+
 TEST(Render, AutomaticModeChoosesOne) {
     RenderImage img = store_image(*store, tars);
     std::string bundle = *dir / "bundle";
