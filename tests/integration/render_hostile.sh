@@ -100,19 +100,28 @@ failure_leftovers() {
     fi
     [ ! -d "$r" ] || [ "$(stat -c %a "$r")" = 700 ] || echo "store root mode $(stat -c %a "$r")"
     if [ "$case_name" = f61_gzip_bomb ]; then
-        # Whatever is left of the staging directory stays below the quota (8 MiB) plus slack.
+        # Whatever is left of the staging directory stays below the quota (4 MiB) plus slack.
         local kib
         kib=$(du -sk "$r/layers" 2>/dev/null | cut -f1)
-        [ "${kib:-0}" -lt 32768 ] || echo "layer cache holds $kib KiB after the bomb"
+        [ "${kib:-0}" -lt 16384 ] || echo "layer cache holds $kib KiB after the bomb"
     fi
 }
 
-# Facts of a successful render, plus the store mode.
+# Facts of successful renders (each BUNDLE/rootfs), plus the store mode.
 success_state() {
-    local r=$1 bundle=$2
-    [ -d "$bundle/rootfs" ] || { echo "no '$bundle/rootfs'"; return; }
-    gen check "$case_name" "$bundle/rootfs" "$S" 2>&1
+    local r=$1 bundle roots=()
+    shift
+    for bundle in "$@"; do
+        if [ -d "$bundle/rootfs" ]; then roots+=("$bundle/rootfs"); else echo "no '$bundle/rootfs'"; fi
+    done
+    [ ${#roots[@]} = 0 ] || gen check "$case_name" "$S" "${roots[@]}" 2>&1
     [ "$(stat -c %a "$r")" = 700 ] || echo "store root mode $(stat -c %a "$r")"
+}
+
+# Everything about DIR and below that a write, chmod, chown, link, rename or unlink changes.
+snapshot() {
+    find "$1" -printf '%P %y %m %U:%G %s %T@ %C@ %n %i %l\n' | sort
+    find "$1" -type f -exec sha256sum {} + | sort
 }
 
 unrender() {
@@ -147,7 +156,7 @@ run_case() {
         tap_skip "$case_name$label" "$problems before the test"
         return
     fi
-    before=$(gen snapshot "$S")
+    before=$(snapshot "$S")
     r=$d/root
     bundle=$d/bundle-copy
     started=$(date +%s)
@@ -169,30 +178,33 @@ run_case() {
         point "$case_name$label: no hostile layer dir, no bundle left" \
             "$(failure_leftovers "$r" "$bundle")"
     else
-        point "$case_name$label: tree facts (flattened copy)" "$(success_state "$r" "$bundle")"
+        local ob=$d/bundle-overlay bundles=("$bundle")
+        if [ "$overlay" = yes ] && [ -z "$label" ] && [ "$case_name" != f62_sparse ]; then
+            render "$r" "$ob" overlay
+            if [ "$rc" = 0 ]; then
+                bundles+=("$ob")
+            else
+                tap_not_ok "$case_name: the overlay render succeeds too" "$(cat "$err_file")"
+            fi
+        fi
+        point "$case_name$label: tree facts (${#bundles[@]} rootfs)" \
+            "$(success_state "$r" "${bundles[@]}")"
+        if [ ${#bundles[@]} = 2 ] && [ "$case_name" != a07_path_4096 ]; then
+            # (tree_compare.py uses full paths: a 4096-byte path is beyond PATH_MAX for it)
+            point "$case_name: the overlay rootfs equals the copy" \
+                "$("$PYTHON" "$COMPARE" "$bundle/rootfs" "$ob/rootfs" 2>&1 | head -20)"
+        fi
         if [ "$case_name" = d47_opaque_many ]; then
             # THREATS 47: linear in the entries; a coarse budget, far above the expected time.
             [ "$elapsed" -le 60 ] && tap_ok "$case_name: rendered in ${elapsed}s (budget 60s)" ||
                 tap_not_ok "$case_name: rendered in ${elapsed}s (budget 60s)"
         fi
-        if [ "$overlay" = yes ] && [ -z "$label" ] && [ "$case_name" != f62_sparse ]; then
-            local ob=$d/bundle-overlay
-            render "$r" "$ob" overlay
-            if [ "$rc" != 0 ]; then
-                tap_not_ok "$case_name: the overlay render agrees" "$(cat "$err_file")"
-            else
-                problems=$(success_state "$r" "$ob")
-                problems+=$("$PYTHON" "$COMPARE" "$bundle/rootfs" "$ob/rootfs" 2>&1 | head -20)
-                point "$case_name: the overlay render agrees" "$problems"
-            fi
-            problems=$(unrender "$ob")
-        else
-            problems=''
-        fi
+        problems=''
+        [ ${#bundles[@]} = 1 ] || problems=$(unrender "$ob")
         problems+=$(unrender "$bundle")
         point "$case_name$label: unrender removes the bundles" "$problems"
     fi
-    after=$(gen snapshot "$S")
+    after=$(snapshot "$S")
     problems=$(host_paths_absent)
     if [ "$before" != "$after" ]; then
         problems+="sentinel changed:
