@@ -3,6 +3,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <locale.h>
+
 #include <algorithm>
 #include <optional>
 #include <vector>
@@ -42,6 +44,26 @@ Result<TarCompression> compression_of(int filter_code) {
             return make_error(ENOTSUP, "unsupported compression filter %d", filter_code);
     }
 }
+
+// libarchive converts PAX names (UTF-8 by definition) to the charset of the current locale, and
+// in the C locale every non-ASCII name fails with ARCHIVE_WARN. Reading headers under C.UTF-8
+// makes that conversion the identity, so names stay the exact bytes of the archive (THREATS 9).
+// uselocale() changes only the calling thread, and only for the duration of one header read.
+class Utf8HeaderLocale {
+public:
+    Utf8HeaderLocale() {
+        static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+        if (utf8) previous_ = uselocale(utf8);
+    }
+    ~Utf8HeaderLocale() {
+        if (previous_) uselocale(previous_);
+    }
+    Utf8HeaderLocale(const Utf8HeaderLocale&) = delete;
+    Utf8HeaderLocale& operator=(const Utf8HeaderLocale&) = delete;
+
+private:
+    locale_t previous_ = static_cast<locale_t>(0);
+};
 
 }  // namespace
 
@@ -139,7 +161,11 @@ Result<bool> TarReader::next(TarEntry* out) {
     State& s = *s_;
     if (s.at_end) return false;
     struct archive_entry* e = nullptr;
-    int rc = archive_read_next_header(s.a.get(), &e);
+    int rc;
+    {
+        Utf8HeaderLocale utf8;
+        rc = archive_read_next_header(s.a.get(), &e);
+    }
     if (rc != ARCHIVE_OK && rc != ARCHIVE_EOF) return s.failure(rc, "reading a tar header");
     if (!s.checked_filter) {
         // An empty tar (only the end marker) is a valid layer, so this is checked at EOF too.

@@ -264,14 +264,14 @@ Result<LayerApplyResult> apply_layer(TarReader& tar, int diff_dirfd, const Lower
     TarEntry te;
     for (;;) {
         auto more = tar.next(&te);
-        if (!more) return std::move(more).error().wrap(strf("layer %s", what.c_str()));
+        if (!more) return std::move(more).error().wrap(what);
         if (!*more) break;
         auto st = a.entry(te);
         if (!st)
             return std::move(st).error().wrap(
-                strf("layer %s, entry '%s'", what.c_str(), printable(te.path).c_str()));
+                strf("%s, entry '%s'", what.c_str(), printable(te.path).c_str()));
     }
-    TRY_WRAP(a.finish(), strf("layer %s", what.c_str()));
+    TRY_WRAP(a.finish(), what);
     LayerApplyResult out;
     out.report = a.report;
     if (!a.s_.fixups.empty()) out.fixups = std::make_shared<LayerFixups>(std::move(a.s_.fixups));

@@ -203,3 +203,39 @@ TEST(TarReader, SourceIsNeverDecompressed) {
     std::string got = read_source(&src);
     CHECK_TEXT(got.starts_with("error: "), got.c_str());
 }
+
+TEST(TarReader, NamesAreTheExactBytesInEveryHeaderForm) {
+    // THREATS 9: UTF-8 and non-UTF-8 names in ustar and PAX form come back byte for byte,
+    // whatever the process locale (PAX names would otherwise go through a locale conversion).
+    TarMember pax_utf8;
+    pax_utf8.name = "x";
+    pax_utf8.type = '0';
+    pax_utf8.with_pax("path", "caf\xc3\xa9-pax.txt").with_data("p");
+    TarMember pax_link;
+    pax_link.name = "l";
+    pax_link.type = '2';
+    pax_link.link = "t";
+    pax_link.with_pax("linkpath", "\xe2\x86\x92target");
+    MemorySource src(TarBuilder()
+                         .file("caf\xe9-ustar.txt", "u")
+                         .file("caf\xc3\xa9-ustar.txt", "v")
+                         .add(pax_utf8)
+                         .add(pax_link)
+                         .finish());
+    auto r = TarReader::open_source(&src);
+    CHECK_TEXT(r.ok(), r ? "" : r.error().message.c_str());
+    std::vector<std::string> names, links;
+    TarEntry e;
+    for (;;) {
+        auto more = r->next(&e);
+        CHECK_TEXT(more.ok(), more ? "" : more.error().message.c_str());
+        if (!*more) break;
+        names.push_back(e.path);
+        links.push_back(e.link_target);
+    }
+    LONGS_EQUAL(4, names.size());
+    STRCMP_EQUAL("caf\xe9-ustar.txt", names[0].c_str());
+    STRCMP_EQUAL("caf\xc3\xa9-ustar.txt", names[1].c_str());
+    STRCMP_EQUAL("caf\xc3\xa9-pax.txt", names[2].c_str());
+    STRCMP_EQUAL("\xe2\x86\x92target", links[3].c_str());
+}
