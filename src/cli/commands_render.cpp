@@ -131,6 +131,8 @@ std::string json_report(const RenderImage& image, const RenderReport& report, do
     json_object_set_new(doc.get(), "bytesCopied",
                         json_integer(static_cast<json_int_t>(report.rootfs_bytes_copied)));
     json_object_set_new(doc.get(), "seconds", json_real(seconds));
+    if (!report.overlay_error.empty())
+        json_object_set_new(doc.get(), "overlayError", json_string(report.overlay_error.c_str()));
     return json_dump(doc.get(), true);
 }
 
@@ -184,6 +186,8 @@ int cmd_render(const GlobalOptions& global, const RenderArgs& args) {
         log_error("rendering '%s': %s", image.name.c_str(), report.error().message.c_str());
         return exit_failure;
     }
+    if (!report->overlay_error.empty() && !args.pull.quiet)
+        log_info("the root file system is a copy: %s", report->overlay_error.c_str());
     if (args.json)
         printf("%s\n", json_report(image, *report, seconds_since(start)).c_str());
     else

@@ -219,20 +219,33 @@ Result<RenderReport> render_bundle(Store& store, const RenderImage& image,
     std::vector<Digest> chain =
         TRY(ensure_layers(store, image, options.limits, options.jobs, &report.layers, progress));
 
+    // Automatic mode tries the overlay and falls back to a copy when the mount fails (no
+    // overlayfs, a store on a file system overlayfs cannot use as a lower, an upper dir on one it
+    // cannot write to), rather than probing first: the probe's extra mount and unmount cost more
+    // than a warm render does. overlayfs needs at least one lower layer.
     RootfsMode mode = options.mode;
     if (mode == RootfsMode::automatic)
-        // overlayfs needs at least one lower layer.
-        mode = !chain.empty() && probe_overlay(state) ? RootfsMode::overlay : RootfsMode::copy;
-    report.mode = mode;
+        mode = chain.empty() ? RootfsMode::copy : RootfsMode::overlay;
+    // bundle.json comes before the mount, so that a crash after mounting can still be undone.
     TRY(write_file_atomic(state_fd.get(), bundle_json, bundle_json_text(image, chain, mode), 0644));
-
     TRY(make_subdir(dir_fd, "rootfs", 0755, dir + "/rootfs"));
     if (mode == RootfsMode::overlay) {
         if (chain.empty())
             return make_error(EINVAL, "an image without layers cannot be an overlay");
-        TRY(make_overlay(store, chain, state_fd.get(), dir));
-        undo.mounted = true;
+        Status mounted = make_overlay(store, chain, state_fd.get(), dir);
+        if (mounted.ok()) {
+            undo.mounted = true;
+        } else if (options.mode == RootfsMode::automatic) {
+            report.overlay_error = mounted.error().message;
+            mode = RootfsMode::copy;
+            for (const char* name : {"upper", "work"}) TRY(remove_tree(state_fd.get(), name));
+            TRY(write_file_atomic(state_fd.get(), bundle_json, bundle_json_text(image, chain, mode),
+                                  0644));
+        } else {
+            return std::move(mounted).error();
+        }
     }
+    report.mode = mode;
     UniqueFd rootfs_fd = TRY(open_subdir(dir_fd, "rootfs", dir + "/rootfs"));
     if (mode == RootfsMode::copy)
         TRY_WRAP(make_copy(store, chain, rootfs_fd.get(), &report.rootfs_bytes_copied),

@@ -70,6 +70,7 @@ struct RenderReport {
     LayerCacheReport layers;
     RootfsMode mode = RootfsMode::copy;  // the mode used (never automatic)
     uint64_t rootfs_bytes_copied = 0;    // flattened mode only
+    std::string overlay_error;           // automatic mode: why the overlay was not used
     std::string bundle;                  // absolute path of DIR
 };
 
