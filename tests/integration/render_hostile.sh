@@ -77,7 +77,7 @@ render() {
             trap '' XFSZ
             ulimit -f $((2 * 1024 * 1024))
         fi
-        exec timeout 120 "$OCI_POD" --root "$r" render -q --bundle "$bundle" --rootfs "$mode" \
+        exec timeout 300 "$OCI_POD" --root "$r" render -q --bundle "$bundle" --rootfs "$mode" \
             $args "oci:$d/layout:latest"
     ) >"$d/render.out" 2>"$err_file" || rc=$?
 }
@@ -195,9 +195,10 @@ run_case() {
                 "$("$PYTHON" "$COMPARE" "$bundle/rootfs" "$ob/rootfs" 2>&1 | head -20)"
         fi
         if [ "$case_name" = d47_opaque_many ]; then
-            # THREATS 47: linear in the entries; a coarse budget, far above the expected time.
-            [ "$elapsed" -le 60 ] && tap_ok "$case_name: rendered in ${elapsed}s (budget 60s)" ||
-                tap_not_ok "$case_name: rendered in ${elapsed}s (budget 60s)"
+            # THREATS 47: linear in the entries. A coarse budget: about 30 s on a busy 2-core
+            # machine, where work quadratic in the entries (10k x 50k) would take hours.
+            [ "$elapsed" -le 120 ] && tap_ok "$case_name: rendered in ${elapsed}s (budget 120s)" ||
+                tap_not_ok "$case_name: rendered in ${elapsed}s (budget 120s)"
         fi
         problems=''
         [ ${#bundles[@]} = 1 ] || problems=$(unrender "$ob")
