@@ -10,8 +10,11 @@
 need_oci_pod
 need_root
 need_command python3
-: "${OCI_POD_RENDER:=$(dirname "$(command -v "$OCI_POD")")/oci-pod-render}"
-[ -x "$OCI_POD_RENDER" ] || tap_skip_all "oci-pod-render is not built ('$OCI_POD_RENDER')"
+
+# Run by hand with only OCI_POD set: the helper is built beside it.
+command -v "$OCI_POD_RENDER" >/dev/null ||
+    OCI_POD_RENDER=$(dirname "$(command -v "$OCI_POD")")/oci-pod-render
+[ -x "$(command -v "$OCI_POD_RENDER")" ] || tap_skip_all "oci-pod-render is not built ('$OCI_POD_RENDER')"
 images_build || tap_bail "cannot build the test images"
 unset OCI_POD_ROOT NOTIFY_SOCKET
 

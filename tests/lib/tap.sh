@@ -13,7 +13,7 @@
 #   at_exit "command"                     run at exit, last registered first (stop servers by pid)
 #
 # Environment provided to every test (set by the Makefile's AM_TESTS_ENVIRONMENT or run-tests):
-#   OCI_POD, OCI_POD_FETCH   the built binaries
+#   OCI_POD, OCI_POD_FETCH, OCI_POD_RENDER   the built binaries
 #   TEST_TMP                 a fresh directory for this script, removed at exit unless KEEP_TMP=1
 #                            (under $OCI_POD_TEST_TMPDIR, default /var/tmp)
 #   OCI_POD_SKIP_INTEGRATION when set, every script reports itself skipped (make distcheck)
@@ -123,6 +123,7 @@ need_command() {
 : "${srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${OCI_POD:=oci-pod}"
 : "${OCI_POD_FETCH:=oci-pod-fetch}"
+: "${OCI_POD_RENDER:=oci-pod-render}"
 tap_exit_cmds=""
 at_exit() {
     tap_exit_cmds="$1
@@ -142,7 +143,7 @@ if [ -z "${TEST_TMP:-}" ]; then
     TEST_TMP=$(mktemp -d "${OCI_POD_TEST_TMPDIR:-/var/tmp}/oci-pod-test.XXXXXX")
     [ "${KEEP_TMP:-0}" = 1 ] || at_exit "rm -rf '$TEST_TMP'"
 fi
-export TEST_TMP OCI_POD OCI_POD_FETCH srcdir
+export TEST_TMP OCI_POD OCI_POD_FETCH OCI_POD_RENDER srcdir
 
 # `make distcheck` (and anyone short of time) sets this: the integration scripts then report
 # themselves skipped instead of starting registries.
