@@ -6,8 +6,10 @@
 #   3. builds a busybox image from Debian's busybox-static package (no image is downloaded)
 #   4. starts Debian's docker-registry on a free 127.0.0.1 port and pushes the image with skopeo
 #   5. runs `oci-pod pull` and `oci-pod images` against it, then `oci-pod store verify`
-#   6. stops the registry; the store stays in /var/tmp/oci-pod-demo/root (replaced by the next
-#      run) for you to look at
+#   6. renders the image into an OCI bundle (`oci-pod render`: layer cache, overlay rootfs,
+#      config.json) and runs that bundle, unchanged, with Debian's runc
+#   7. stops the registry and undoes the bundle; the store stays in /var/tmp/oci-pod-demo/root
+#      (replaced by the next run) for you to look at
 #
 # Environment: OCI_POD_BUILD_DIR (default ./build), OCI_POD_DEMO_ROOT (the demo's store root).
 set -euo pipefail
@@ -19,7 +21,7 @@ packages=(
     g++ make autoconf automake libtool pkg-config
     libsystemd-dev libcurl4-gnutls-dev libjansson-dev libgnutls28-dev libarchive-dev
     libisal-dev libzstd-dev cpputest
-    docker-registry skopeo busybox-static python3 curl ca-certificates
+    docker-registry skopeo busybox-static runc python3 curl ca-certificates
 )
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -101,9 +103,22 @@ step "The store is a plain OCI layout"
 show skopeo inspect --format '{{.Digest}} {{.Architecture}} {{len .Layers}} layer(s)' \
     "oci:$root/store:$REGISTRY_HOST/busybox:latest"
 
+step "Rendering it into an OCI bundle"
+bundle=$TEST_TMP/bundle
+show "$OCI_POD" --root "$root" render --bundle "$bundle" "$REGISTRY_HOST/busybox:latest" \
+    echo hello from an oci-pod bundle
+at_exit "'$OCI_POD' unrender '$bundle'"
+show findmnt -n -o FSTYPE,TARGET "$bundle/rootfs" || echo "(a flattened copy)"
+python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); print("process.args:", c["process"]["args"])' \
+    "$bundle/config.json"
+
+step "Running the bundle with runc"
+show runc run --bundle "$bundle" "oci-pod-demo-$$"
+
 cat <<EOF
 
 Done. Try:
   $OCI_POD --root $root inspect $REGISTRY_HOST/busybox:latest
+  $OCI_POD --root $root render --bundle /tmp/b $REGISTRY_HOST/busybox:latest ls -l /
   $OCI_POD --root $root rmi $REGISTRY_HOST/busybox:latest
 EOF
