@@ -10,6 +10,7 @@
 #include "render/apply_meta.hpp"
 #include "render/in_root.hpp"
 #include "render/lower_view.hpp"
+#include "render/overlay_form.hpp"
 
 namespace ocipod {
 
@@ -36,7 +37,7 @@ Result<UniqueFd> make_entry_dir(int dir_fd, const std::string& name) {
         return errno_error("creating the directory");
     UniqueFd fd = TRY(openat2_fd(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
                                  RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS));
-    if (c.was_whiteout) TRY(set_opaque(fd.get()));
+    if (c.was_whiteout) TRY(set_opaque_marker(fd.get()));
     return fd;
 }
 
@@ -46,7 +47,7 @@ Status whiteout_at(int dir_fd, const std::string& name) {
         if (S_ISDIR(st.st_mode)) {
             UniqueFd fd = TRY(openat2_fd(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
                                          RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS));
-            return set_opaque(fd.get());
+            return set_opaque_marker(fd.get());
         }
         return {};
     }

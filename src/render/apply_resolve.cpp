@@ -11,6 +11,7 @@
 #include "render/apply_meta.hpp"
 #include "render/in_root.hpp"
 #include "render/lower_view.hpp"
+#include "render/overlay_form.hpp"
 
 namespace ocipod {
 
@@ -19,16 +20,6 @@ namespace {
 Result<UniqueFd> open_child_dir(int dir_fd, const std::string& name) {
     return openat2_fd(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
                       RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
-}
-
-Result<bool> has_opaque_marker(int dir_fd) {
-    char v[2];
-    ssize_t n = fgetxattr(dir_fd, "trusted.overlay.opaque", v, sizeof v);
-    if (n < 0) {
-        if (errno == ENODATA || errno == ENOTSUP) return false;
-        return errno_error("reading the opaque marker");
-    }
-    return n == 1 && v[0] == 'y';
 }
 
 // mkdir with an exact mode whatever the umask.
@@ -46,12 +37,6 @@ ino_t ino_of(int fd) {
 }
 
 }  // namespace
-
-Status set_opaque(int dir_fd) {
-    if (fsetxattr(dir_fd, "trusted.overlay.opaque", "y", 1, 0) < 0)
-        return errno_error("marking a directory opaque");
-    return {};
-}
 
 Result<ResolvedDir> resolve_dir(ApplyState& s, const std::string& path, ResolveMode mode) {
     const bool create = mode == ResolveMode::create;
@@ -112,7 +97,7 @@ Result<ResolvedDir> resolve_dir(ApplyState& s, const std::string& path, ResolveM
                 if (unlinkat(r.fd.get(), name.c_str(), 0) < 0)
                     return errno_error("removing '%s'", printable(full).c_str());
                 r.fd = TRY(make_dir(r.fd.get(), name, 0755));
-                TRY(set_opaque(r.fd.get()));
+                TRY(set_opaque_marker(r.fd.get()));
                 r.path = std::move(full);
                 r.hidden = true;
                 continue;

@@ -64,7 +64,4 @@ struct ResolvedDir {
 // when the directory does not exist or cannot be known without the lowers.
 Result<ResolvedDir> resolve_dir(ApplyState& s, const std::string& path, ResolveMode mode);
 
-// Mark the directory opaque for overlayfs (trusted.overlay.opaque=y).
-Status set_opaque(int dir_fd);
-
 }  // namespace ocipod

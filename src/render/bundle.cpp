@@ -21,6 +21,7 @@
 #include "base/fs.hpp"
 #include "c/json.hpp"
 #include "oci/run_config.hpp"
+#include "render/overlay_form.hpp"
 #include "render/render.hpp"
 
 namespace ocipod {
@@ -155,16 +156,6 @@ struct BundleUndo {
     }
 };
 
-Result<bool> has_opaque_root(int layer_fd, const Digest& chain_id) {
-    char v[2];
-    ssize_t n = fgetxattr(layer_fd, "trusted.overlay.opaque", v, sizeof v);
-    if (n < 0) {
-        if (errno == ENODATA || errno == ENOTSUP) return false;
-        return errno_error("reading the xattrs of layer %s", chain_id.str().c_str());
-    }
-    return n == 1 && v[0] == 'y';
-}
-
 Status make_overlay(Store& store, const std::vector<Digest>& chain, int state_fd,
                     const std::string& dir) {
     const std::string state = dir + "/" + state_dir;
@@ -181,7 +172,7 @@ Status make_overlay(Store& store, const std::vector<Digest>& chain, int state_fd
         // everything below it ends the list instead.
         std::optional<UniqueFd> fd = TRY(store.open_layer(chain[i]));
         if (!fd) return make_error(EIO, "layer %s is not complete", chain[i].str().c_str());
-        if (TRY(has_opaque_root(fd->get(), chain[i]))) break;
+        if (TRY_WRAP(has_opaque_marker(fd->get()), strf("layer %s", chain[i].str().c_str()))) break;
     }
     return mount_overlay(lowers, state + "/upper", state + "/work", dir + "/rootfs");
 }

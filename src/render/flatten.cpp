@@ -27,13 +27,12 @@
 
 #include "base/fs.hpp"
 #include "render/dir_stack.hpp"
+#include "render/overlay_form.hpp"
 #include "render/rootfs.hpp"
 
 namespace ocipod {
 
 namespace {
-
-constexpr char kOpaqueXattr[] = "trusted.overlay.opaque";
 
 struct FileKey {
     dev_t dev;
@@ -91,11 +90,6 @@ Result<std::string> xattr_value(int fd, const std::string& name) {
         if (n < 0) return errno_error("reading xattr '%s'", name.c_str());
         buf.resize(static_cast<size_t>(n) + 256);
     }
-}
-
-bool is_opaque(int fd) {
-    char v[2];
-    return fgetxattr(fd, kOpaqueXattr, v, sizeof v) == 1 && v[0] == 'y';
 }
 
 // The copied xattrs of src onto dst; with replace, dst's other copied xattrs go.
@@ -195,7 +189,7 @@ Status Flattener::apply(int layer_fd) {
     struct stat root;
     if (fstat(src.fd(), &root) < 0) return errno_error("stat of the layer root");
     // An opaque layer root hides every lower layer (".wh..wh..opq" at the top of the tar).
-    if (is_opaque(src.fd())) TRY_WRAP(remove_children(dst.fd()), "emptying the root");
+    if (TRY(has_opaque_marker(src.fd()))) TRY_WRAP(remove_children(dst.fd()), "emptying the root");
     TRY_WRAP(dir_metadata(src.fd(), dst.fd(), root, true), "the root directory");
     for (;;) {
         const DirChild* child = src.next();
@@ -209,7 +203,7 @@ Status Flattener::apply(int layer_fd) {
         struct stat st;
         if (fstatat(src.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0)
             return errno_error("stat of '%s'", src.path(name).c_str());
-        if (S_ISCHR(st.st_mode) && st.st_rdev == 0) {
+        if (is_whiteout_device(st)) {
             TRY(remove_entry(dst.fd(), name).wrap(strf("whiteout '%s'", src.path(name).c_str())));
         } else if (S_ISDIR(st.st_mode)) {
             TRY_WRAP(enter_dir(src, dst, name, st), strf("'%s'", src.path(name).c_str()));
@@ -232,7 +226,7 @@ Status Flattener::enter_dir(DirStack& src, DirStack& dst, const std::string& nam
         return errno_error("creating the directory");
     UniqueFd src_fd = TRY(open_subdir(src.fd(), name));
     UniqueFd dst_fd = TRY(open_subdir(dst.fd(), name));
-    if (existed && is_opaque(src_fd.get())) TRY(remove_children(dst_fd.get()));
+    if (existed && TRY(has_opaque_marker(src_fd.get()))) TRY(remove_children(dst_fd.get()));
     TRY(dir_metadata(src_fd.get(), dst_fd.get(), st, existed));
     TRY(src.push(std::move(src_fd), name, true));
     return dst.push(std::move(dst_fd), name, false);

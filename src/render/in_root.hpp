@@ -30,10 +30,6 @@ Result<UniqueFd> reopen_dir(int path_fd);
 // lstat of dir_fd/name; ENOENT is reported as false.
 Result<bool> stat_at(int dir_fd, const std::string& name, struct stat* st);
 
-inline bool is_whiteout_device(const struct stat& st) {
-    return S_ISCHR(st.st_mode) && st.st_rdev == 0;
-}
-
 // "a/b/c" -> {"a/b", "c"}; "c" -> {"", "c"}.
 std::pair<std::string, std::string> split_parent(const std::string& path);
 // "a" + "b" -> "a/b"; "" + "b" -> "b".

@@ -17,6 +17,7 @@
 #include "render/entry_name.hpp"
 #include "render/in_root.hpp"
 #include "render/lower_view.hpp"
+#include "render/overlay_form.hpp"
 
 namespace ocipod {
 
@@ -144,7 +145,7 @@ Status LayerApplier::whiteout(const std::string& path) {
 
 Status LayerApplier::opaque(const std::string& path) {
     ResolvedDir r = TRY(resolve_dir(s_, path, ResolveMode::create));
-    return set_opaque(r.fd.get());
+    return set_opaque_marker(r.fd.get());
 }
 
 Status LayerApplier::root(const EntryMeta& m) {

@@ -6,22 +6,11 @@
 #include <unistd.h>
 
 #include "render/in_root.hpp"
+#include "render/overlay_form.hpp"
 
 namespace ocipod {
 
-namespace {
-
-Result<bool> is_opaque(int dir_fd) {
-    char v[2];
-    ssize_t n = fgetxattr(dir_fd, "trusted.overlay.opaque", v, sizeof v);
-    if (n < 0) {
-        if (errno == ENODATA || errno == ENOTSUP) return false;
-        return errno_error("reading the opaque marker");
-    }
-    return n == 1 && v[0] == 'y';
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::vector<std::string> path_components(const std::string& path) {
     std::vector<std::string> out;
@@ -68,7 +57,7 @@ Result<LowerEntry> LowerView::lookup(const std::string& path) const {
             if (!last && S_ISDIR(st.st_mode)) {
                 dir = TRY(openat2_fd(dir.get(), parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
                                      RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS));
-                if (TRY(is_opaque(dir.get()))) hides_below = true;
+                if (TRY(has_opaque_marker(dir.get()))) hides_below = true;
                 continue;
             }
             // The entry itself, or a non-directory ancestor that hides it in this layer and
