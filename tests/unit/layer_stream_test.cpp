@@ -11,6 +11,7 @@
 
 #include "c/archive.hpp"
 #include "c/hash.hpp"
+#include "compress_fixture.hpp"
 #include "image_fixture.hpp"
 #include "render/layer_stream.hpp"
 
@@ -35,25 +36,6 @@ std::string sample(size_t n, unsigned seed) {
     std::string s = pattern_bytes(n, seed);
     for (size_t i = 0; i < n; i += 64) s.replace(i, std::min<size_t>(32, n - i), 32, 'a');
     return s;
-}
-
-std::string gzip_of(std::string_view data) {
-    std::string out;
-    std::string buf(1 << 20, '\0');
-    isal_zstream z;
-    isal_deflate_init(&z);
-    z.gzip_flag = IGZIP_GZIP;
-    z.end_of_stream = 1;
-    z.flush = NO_FLUSH;
-    z.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(data.data()));
-    z.avail_in = static_cast<uint32_t>(data.size());
-    while (z.internal_state.state != ZSTATE_END) {
-        z.next_out = reinterpret_cast<uint8_t*>(buf.data());
-        z.avail_out = static_cast<uint32_t>(buf.size());
-        if (isal_deflate(&z) != COMP_OK) return "deflate failed";
-        out.append(buf.data(), buf.size() - z.avail_out);
-    }
-    return out;
 }
 
 void put_le(std::string* s, uint64_t v, int bytes) {
@@ -185,7 +167,7 @@ TEST(LayerStream, EmptyUncompressedLayer) {
 
 TEST(LayerStream, GzipRoundTrip) {
     std::string plain = sample(5 * 1024 * 1024 + 77, 2);
-    std::string gz = gzip_of(plain);
+    std::string gz = gzip_bytes(plain);
     CHECK(gz.size() < plain.size());
     check_round_trip(gz, media::Compression::gzip, plain);
 }
@@ -199,8 +181,8 @@ TEST(LayerStream, ZstdRoundTrip) {
 
 TEST(LayerStream, GzipMembersAreAllDecoded) {
     std::string a = sample(300000, 4), b = "short", c = sample(2 * 1024 * 1024, 5);
-    check_round_trip(gzip_of(a) + gzip_of(b) + gzip_of("") + gzip_of(c), media::Compression::gzip,
-                     a + b + c);
+    check_round_trip(gzip_bytes(a) + gzip_bytes(b) + gzip_bytes("") + gzip_bytes(c),
+                     media::Compression::gzip, a + b + c);
 }
 
 TEST(LayerStream, GzipMemberBoundaryAroundEveryReadSize) {
@@ -222,25 +204,25 @@ TEST(LayerStream, GzipMemberBoundaryAroundEveryReadSize) {
 
 TEST(LayerStream, GzipNulPaddingIsAccepted) {
     std::string plain = sample(100000, 6);
-    check_round_trip(gzip_of(plain) + std::string(5000, '\0'), media::Compression::gzip, plain);
-    check_round_trip(gzip_of(plain) + std::string(300 * 1024, '\0'), media::Compression::gzip,
+    check_round_trip(gzip_bytes(plain) + std::string(5000, '\0'), media::Compression::gzip, plain);
+    check_round_trip(gzip_bytes(plain) + std::string(300 * 1024, '\0'), media::Compression::gzip,
                      plain);
 }
 
 TEST(LayerStream, GzipTrailingGarbageIsRefused) {
     std::string plain = sample(100000, 7);
     int code = 0;
-    std::string e = failure(gzip_of(plain) + "garbage", media::Compression::gzip, plain, &code);
+    std::string e = failure(gzip_bytes(plain) + "garbage", media::Compression::gzip, plain, &code);
     CHECK_TEXT(e.find("trailing garbage after the gzip data") != std::string::npos, e.c_str());
     CHECK_TEXT(e.find(layer_name) != std::string::npos, e.c_str());
     LONGS_EQUAL(EBADMSG, code);
-    e = failure(gzip_of(plain) + "\x1f", media::Compression::gzip, plain);
+    e = failure(gzip_bytes(plain) + "\x1f", media::Compression::gzip, plain);
     CHECK_TEXT(e.find("truncated") != std::string::npos, e.c_str());
-    e = failure(gzip_of(plain) + std::string(100, '\0') + "x", media::Compression::gzip, plain);
+    e = failure(gzip_bytes(plain) + std::string(100, '\0') + "x", media::Compression::gzip, plain);
     CHECK_TEXT(e.find("trailing garbage after the gzip data") != std::string::npos, e.c_str());
     // NUL padding does not hide a further member either.
-    e = failure(gzip_of(plain) + std::string(8, '\0') + gzip_of("more"), media::Compression::gzip,
-                plain);
+    e = failure(gzip_bytes(plain) + std::string(8, '\0') + gzip_bytes("more"),
+                media::Compression::gzip, plain);
     CHECK_TEXT(e.find("trailing garbage after the gzip data") != std::string::npos, e.c_str());
 }
 
@@ -277,7 +259,7 @@ TEST(LayerStream, ZstdBytesUnderAGzipTypeAreRefused) {
 }
 
 TEST(LayerStream, GzipBytesUnderAZstdTypeAreRefused) {
-    std::string e = failure(gzip_of(sample(1000, 11)), media::Compression::zstd, "");
+    std::string e = failure(gzip_bytes(sample(1000, 11)), media::Compression::zstd, "");
     CHECK_TEXT(e.find(layer_name) != std::string::npos, e.c_str());
     CHECK_TEXT(e.find("not zstd data although its media type says zstd") != std::string::npos,
                e.c_str());
@@ -285,7 +267,7 @@ TEST(LayerStream, GzipBytesUnderAZstdTypeAreRefused) {
 
 TEST(LayerStream, TruncatedGzipIsRefused) {
     std::string plain = sample(2 * 1024 * 1024, 12);
-    std::string gz = gzip_of(plain);
+    std::string gz = gzip_bytes(plain);
     for (size_t cut : {gz.size() / 2, gz.size() - 4, gz.size() - 1, size_t{5}, size_t{0}}) {
         int code = 0;
         std::string e = failure(gz.substr(0, cut), media::Compression::gzip, plain, &code);
@@ -307,7 +289,7 @@ TEST(LayerStream, TruncatedZstdIsRefused) {
 
 TEST(LayerStream, CorruptGzipIsRefused) {
     std::string plain = sample(200000, 14);
-    std::string gz = gzip_of(plain);
+    std::string gz = gzip_bytes(plain);
     gz[gz.size() - 6] ^= 0x55;  // the CRC
     std::string e = failure(gz, media::Compression::gzip, plain);
     CHECK_TEXT(e.find("corrupt gzip data") != std::string::npos, e.c_str());
@@ -317,7 +299,7 @@ TEST(LayerStream, QuotaStopsTheExpansion) {
     std::string plain(6 * 1024 * 1024, '\0');
     uint64_t max = 1024 * 1024 + 5;
     for (auto c : {media::Compression::none, media::Compression::gzip, media::Compression::zstd}) {
-        std::string blob = c == media::Compression::gzip   ? gzip_of(plain)
+        std::string blob = c == media::Compression::gzip   ? gzip_bytes(plain)
                            : c == media::Compression::zstd ? zstd_of(plain)
                                                            : plain;
         auto s = open_blob(blob, c, max);
@@ -331,7 +313,7 @@ TEST(LayerStream, QuotaStopsTheExpansion) {
         LONGS_EQUAL(EFBIG, d.error().code);
     }
     // Exactly at the quota is allowed.
-    auto s = open_blob(gzip_of(plain), media::Compression::gzip, plain.size());
+    auto s = open_blob(gzip_bytes(plain), media::Compression::gzip, plain.size());
     CHECK(drain(s.get()) == plain);
     CHECK(s->finish().ok());
 }
@@ -344,7 +326,7 @@ TEST(LayerStream, FinishHashesTheBytesAfterTheTarEndMarker) {
         TarBuilder().file("hidden", "never extracted").finish() + pattern_bytes(3 << 20, 16);
     std::string whole = tar + after;
     for (auto c : {media::Compression::none, media::Compression::gzip, media::Compression::zstd}) {
-        std::string blob = c == media::Compression::gzip   ? gzip_of(whole)
+        std::string blob = c == media::Compression::gzip   ? gzip_bytes(whole)
                            : c == media::Compression::zstd ? zstd_of(whole)
                                                            : whole;
         auto s = open_blob(blob, c);
@@ -370,7 +352,7 @@ TEST(LayerStream, FinishHashesTheBytesAfterTheTarEndMarker) {
 
 TEST(LayerStream, ReaderMayStopEarly) {
     std::string plain(32 * 1024 * 1024, 'z');
-    std::string gz = gzip_of(plain);
+    std::string gz = gzip_bytes(plain);
     {
         auto s = open_blob(gz, media::Compression::gzip);
         char buf[10];

@@ -2,7 +2,6 @@
 // shares lower layers reuse them), a wrong diffID or a missing blob leaves no complete layer, and
 // render_bundle makes the same tree as a flattened copy and as an overlay mount, with a
 // config.json, which remove_bundle takes apart again.
-#include <isa-l/igzip_lib.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +9,7 @@
 #include <mutex>
 
 #include "c/json.hpp"
+#include "compress_fixture.hpp"
 #include "oci/manifest.hpp"
 #include "render/chain_id.hpp"
 #include "render/render.hpp"
@@ -23,25 +23,6 @@ using namespace ocipod;
 using namespace ocipod::test;
 
 namespace {
-
-std::string gzip_bytes(std::string_view data) {
-    std::string out;
-    std::string buf(1 << 16, '\0');
-    isal_zstream z;
-    isal_deflate_init(&z);
-    z.gzip_flag = IGZIP_GZIP;
-    z.end_of_stream = 1;
-    z.flush = NO_FLUSH;
-    z.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(data.data()));
-    z.avail_in = static_cast<uint32_t>(data.size());
-    while (z.internal_state.state != ZSTATE_END) {
-        z.next_out = reinterpret_cast<uint8_t*>(buf.data());
-        z.avail_out = static_cast<uint32_t>(buf.size());
-        if (isal_deflate(&z) != COMP_OK) return "deflate failed";
-        out.append(buf.data(), buf.size() - z.avail_out);
-    }
-    return out;
-}
 
 const std::string big_data = pattern_bytes(300 * 1000, 7);
 
