@@ -9,7 +9,7 @@
 #include "base/fs.hpp"
 #include "c/json.hpp"
 #include "render/runtime_config.hpp"
-#include "temp_dir.hpp"
+#include "store_fixture.hpp"
 
 #include <CppUTest/TestHarness.h>
 
@@ -62,10 +62,7 @@ TEST_GROUP(RuntimeConfig) {
     }
 
     void write(const std::string& rel, const std::string& data) {
-        int fd = open((tmp / rel).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        CHECK_TEXT(fd >= 0, rel.c_str());
-        CHECK(write_all(fd, data).ok());
-        close(fd);
+        ocipod::test::write_path(tmp / rel, data);
     }
 
     JsonPtr make() {

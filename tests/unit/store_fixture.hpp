@@ -104,10 +104,9 @@ inline std::string read_path(const std::string& path) {
 
 inline void write_path(const std::string& path, std::string_view data, mode_t mode = 0644) {
     int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd >= 0) {
-        (void)write_all(fd, data);
-        close(fd);
-    }
+    CHECK_TEXT(fd >= 0, path.c_str());
+    CHECK_TEXT(write_all(fd, data).ok(), path.c_str());
+    close(fd);
 }
 
 // The pid of a process that has exited (and been reaped): no one can own its temp files.

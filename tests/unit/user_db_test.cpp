@@ -7,7 +7,7 @@
 
 #include "base/fs.hpp"
 #include "render/user_db.hpp"
-#include "temp_dir.hpp"
+#include "store_fixture.hpp"
 
 #include <CppUTest/TestHarness.h>
 
@@ -56,10 +56,7 @@ TEST_GROUP(UserDb) {
     }
 
     void write(const std::string& rel, const std::string& data) {
-        int fd = open((tmp / rel).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        CHECK_TEXT(fd >= 0, rel.c_str());
-        CHECK(write_all(fd, data).ok());
-        close(fd);
+        ocipod::test::write_path(tmp / rel, data);
     }
     void write_db() {
         write("rootfs/etc/passwd", passwd_text);
