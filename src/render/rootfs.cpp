@@ -146,25 +146,4 @@ Status mount_overlay(const std::vector<std::string>& lowers, const std::string& 
     return mount_with_options(lowers, upper, work, target);
 }
 
-Status probe_overlay(const std::string& scratch_dir) {
-    std::string dir = scratch_dir + "/.probe-XXXXXX";
-    if (!mkdtemp(dir.data()))
-        return errno_error("overlayfs is not available here: creating '%s'", dir.c_str());
-    Status st;
-    for (const char* sub : {"l", "u", "w", "m"}) {
-        if (mkdir((dir + "/" + sub).c_str(), 0700) < 0) {
-            st = errno_error("creating '%s/%s'", dir.c_str(), sub);
-            break;
-        }
-    }
-    if (st) {
-        st = mount_overlay({dir + "/l"}, dir + "/u", dir + "/w", dir + "/m");
-        if (st && umount2((dir + "/m").c_str(), UMOUNT_NOFOLLOW) < 0)
-            return errno_error("unmounting the probe overlay '%s/m'", dir.c_str());
-    }
-    Status removed = remove_tree(AT_FDCWD, dir);
-    if (!st) return std::move(st).wrap("overlayfs is not available here");
-    return removed;
-}
-
 }  // namespace ocipod

@@ -28,10 +28,6 @@ Result<RootfsMode> parse_rootfs_mode(std::string_view text);  // "auto", "overla
 Status mount_overlay(const std::vector<std::string>& lowers, const std::string& upper,
                      const std::string& work, const std::string& target);
 
-// Whether overlay with these upper/work dirs can be mounted here (tries a tiny mount in work's
-// parent and removes it); the reason when not ("overlayfs is not available: ...").
-Status probe_overlay(const std::string& scratch_dir);
-
 // Copy the merged tree of layers (diff dir fds, bottommost first) into the empty directory
 // target_dirfd. bytes_copied (optional) receives the file data bytes written.
 Status flatten_layers(const std::vector<int>& layers, int target_dirfd,
