@@ -12,10 +12,13 @@ Result<UniqueFd> openat2_fd(int dirfd, const std::string& path, int flags, uint6
     how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
     how.resolve = resolve;
     const char* p = path.empty() ? "." : path.c_str();
+    // EAGAIN: a rename raced the in-root walk and the kernel refused to guess. Retry, but not
+    // forever: a tree being renamed without pause by another process fails the layer instead.
     long fd;
+    int attempts = 0;
     do {
         fd = syscall(SYS_openat2, dirfd, p, &how, sizeof how);
-    } while (fd < 0 && errno == EAGAIN);
+    } while (fd < 0 && errno == EAGAIN && ++attempts < 1000);
     if (fd < 0) return errno_error("opening '%s'", printable(path).c_str());
     return UniqueFd(static_cast<int>(fd));
 }
