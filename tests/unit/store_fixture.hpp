@@ -117,6 +117,52 @@ inline pid_t dead_pid() {
     return pid;
 }
 
+inline int exit_code(int status) {
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Two processes meeting on one per-object lock (an ingest, a layer). `first` runs in a child:
+// it takes the lock, then calls hold(), which returns once the parent has seen a second child,
+// running `second`, stay blocked for a while. Both return their exit status.
+struct LockRace {
+    int first = -1;
+    int second = -1;
+    bool second_waited = false;  // the second child had not exited while the first held the lock
+};
+
+inline LockRace race_for_lock(const std::function<int(const std::function<void()>& hold)>& first,
+                              const std::function<int()>& second) {
+    int ready[2], go[2];
+    LockRace r;
+    if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(go, O_CLOEXEC) != 0) return r;
+    pid_t a = fork();
+    if (a == 0) {
+        _exit(first([&] {
+            char c;
+            (void)!write(ready[1], "r", 1);
+            (void)!read(go[0], &c, 1);
+        }));
+    }
+    // With our copy of the write end closed, a first child that dies before hold() ends the read.
+    close(ready[1]);
+    char c = 0;
+    bool held = read(ready[0], &c, 1) == 1;
+    pid_t b = held ? fork() : -1;
+    if (b == 0) _exit(second());
+    if (b > 0) {
+        usleep(300 * 1000);
+        r.second_waited = waitpid(b, nullptr, WNOHANG) == 0;
+    }
+    (void)!write(go[1], "g", 1);
+    int sa = 0, sb = 0;
+    waitpid(a, &sa, 0);
+    if (b > 0) waitpid(b, &sb, 0);
+    for (int fd : {ready[0], go[0], go[1]}) close(fd);
+    r.first = exit_code(sa);
+    r.second = b > 0 ? exit_code(sb) : -1;
+    return r;
+}
+
 // Base of a store test group (TEST_GROUP_BASE): a fresh directory per test and ROOT, the path of
 // a store not created yet.
 struct StoreDirTest : Utest {

@@ -37,10 +37,6 @@ int ingest_whole(const std::string& root, const std::string& data) {
     return ing.commit().ok() ? 0 : 4;
 }
 
-int exit_code(int status) {
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 struct IngestTest : OpenStoreTest {
     std::string ingest_dir(const Digest& d) { return root + "/ingest/sha256-" + d.hex(); }
     Ingest begin(const Digest& d, int64_t size) {
@@ -263,33 +259,20 @@ TEST(StoreIngest, InvalidSizeIsRefused) {
 TEST(StoreIngest, SecondProcessWaitsAndFindsTheBlob) {
     std::string data = pattern_bytes(4 * chunk, 14);
     Digest d = sha256_of(data);
-    int a_ready[2], a_go[2];
-    CHECK(pipe2(a_ready, O_CLOEXEC) == 0 && pipe2(a_go, O_CLOEXEC) == 0);
-    pid_t a = fork();
-    if (a == 0) {
-        auto s = Store::open(root, false);
-        if (!s) _exit(1);
-        auto in = s->begin_ingest(d, static_cast<int64_t>(data.size()));
-        if (!in || !in->has_value()) _exit(2);
-        (void)!write(a_ready[1], "r", 1);
-        char c;
-        if (read(a_go[0], &c, 1) != 1) _exit(3);
-        if (!write_range(**in, data, 0, data.size())) _exit(4);
-        _exit((*in)->commit().ok() ? 0 : 5);
-    }
-    char c = 0;
-    LONGS_EQUAL(1, read(a_ready[0], &c, 1));
-    pid_t b = fork();
-    if (b == 0) _exit(ingest_whole(root, data));
-    usleep(300 * 1000);
-    LONGS_EQUAL(0, waitpid(b, nullptr, WNOHANG));  // blocked on the ingest lock
-    (void)!write(a_go[1], "g", 1);
-    int sa = 0, sb = 0;
-    waitpid(a, &sa, 0);
-    waitpid(b, &sb, 0);
-    LONGS_EQUAL(0, exit_code(sa));
-    LONGS_EQUAL(10, exit_code(sb));
-    for (int fd : {a_ready[0], a_ready[1], a_go[0], a_go[1]}) close(fd);
+    LockRace r = race_for_lock(
+        [&](const std::function<void()>& hold) {
+            auto s = Store::open(root, false);
+            if (!s) return 1;
+            auto in = s->begin_ingest(d, static_cast<int64_t>(data.size()));
+            if (!in || !in->has_value()) return 2;
+            hold();
+            if (!write_range(**in, data, 0, data.size())) return 4;
+            return (*in)->commit().ok() ? 0 : 5;
+        },
+        [&] { return ingest_whole(root, data); });
+    CHECK(r.second_waited);  // blocked on the ingest lock
+    LONGS_EQUAL(0, r.first);
+    LONGS_EQUAL(10, r.second);
     LONGS_EQUAL(1, dir_entries(root + "/store/blobs/sha256").size());
     CHECK(read_path(blob_path(d)) == data);
     LONGS_EQUAL(0, dir_entries(root + "/ingest").size());
@@ -300,45 +283,34 @@ TEST(StoreIngest, SecondProcessResumesWhatTheFirstLeft) {
     std::string data = pattern_bytes(4 * chunk + 3, 15);
     Digest d = sha256_of(data);
     size_t half = 2 * chunk + 1;
-    int a_ready[2], a_go[2], b_offset[2];
-    CHECK(pipe2(a_ready, O_CLOEXEC) == 0 && pipe2(a_go, O_CLOEXEC) == 0);
+    int b_offset[2];
     CHECK(pipe2(b_offset, O_CLOEXEC) == 0);
-    pid_t a = fork();
-    if (a == 0) {
-        auto s = Store::open(root, false);
-        if (!s) _exit(1);
-        auto in = s->begin_ingest(d, static_cast<int64_t>(data.size()));
-        if (!in || !in->has_value() || !write_range(**in, data, 0, half)) _exit(2);
-        (void)!write(a_ready[1], "r", 1);
-        char c;
-        (void)!read(a_go[0], &c, 1);
-        _exit(0);  // no commit, no destructors: as if killed
-    }
-    char c = 0;
-    LONGS_EQUAL(1, read(a_ready[0], &c, 1));
-    pid_t b = fork();
-    if (b == 0) {
-        auto s = Store::open(root, false);
-        if (!s) _exit(1);
-        auto in = s->begin_ingest(d, static_cast<int64_t>(data.size()));
-        if (!in || !in->has_value()) _exit(2);
-        int64_t off = (*in)->offset();
-        (void)!write(b_offset[1], &off, sizeof off);
-        if (!write_range(**in, data, static_cast<size_t>(off), data.size())) _exit(3);
-        _exit((*in)->commit().ok() ? 0 : 4);
-    }
-    usleep(200 * 1000);
-    LONGS_EQUAL(0, waitpid(b, nullptr, WNOHANG));
-    (void)!write(a_go[1], "g", 1);
-    int sa = 0, sb = 0;
-    waitpid(a, &sa, 0);
-    waitpid(b, &sb, 0);
-    LONGS_EQUAL(0, exit_code(sa));
-    LONGS_EQUAL(0, exit_code(sb));
+    LockRace r = race_for_lock(
+        [&](const std::function<void()>& hold) {
+            auto s = Store::open(root, false);
+            if (!s) return 1;
+            auto in = s->begin_ingest(d, static_cast<int64_t>(data.size()));
+            if (!in || !in->has_value() || !write_range(**in, data, 0, half)) return 2;
+            hold();
+            _exit(0);  // no commit, no destructors: as if killed
+        },
+        [&] {
+            auto s = Store::open(root, false);
+            if (!s) return 1;
+            auto in = s->begin_ingest(d, static_cast<int64_t>(data.size()));
+            if (!in || !in->has_value()) return 2;
+            int64_t off = (*in)->offset();
+            (void)!write(b_offset[1], &off, sizeof off);
+            if (!write_range(**in, data, static_cast<size_t>(off), data.size())) return 3;
+            return (*in)->commit().ok() ? 0 : 4;
+        });
+    CHECK(r.second_waited);
+    LONGS_EQUAL(0, r.first);
+    LONGS_EQUAL(0, r.second);
     int64_t off = -1;
     LONGS_EQUAL(sizeof off, read(b_offset[0], &off, sizeof off));
     LONGS_EQUAL(half, off);
-    for (int fd : {a_ready[0], a_ready[1], a_go[0], a_go[1], b_offset[0], b_offset[1]}) close(fd);
+    for (int fd : b_offset) close(fd);
     CHECK(read_path(blob_path(d)) == data);
     LONGS_EQUAL(0, dir_entries(root + "/ingest").size());
 }

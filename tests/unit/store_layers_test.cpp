@@ -20,10 +20,6 @@ namespace {
 
 constexpr const char* layer_json = R"({"chainID":"test"})";
 
-int exit_code(int status) {
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 // Write one file into a writer's fs/.
 bool put_file(const LayerWriter& w, const char* name, std::string_view data) {
     int fd = openat(w.fs_fd(), name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -138,33 +134,20 @@ TEST(StoreLayers, ListIgnoresOtherNames) {
 // A second process arrives while the first extracts: it waits on the lock, then finds the layer
 // complete and needs no writer.
 TEST(StoreLayers, SecondProcessWaitsAndFindsTheLayer) {
-    int a_ready[2], a_go[2];
-    CHECK(pipe2(a_ready, O_CLOEXEC) == 0 && pipe2(a_go, O_CLOEXEC) == 0);
-    pid_t a = fork();
-    if (a == 0) {
-        auto s = Store::open(root, false);
-        if (!s) _exit(1);
-        auto w = s->begin_layer(chain);
-        if (!w || !w->has_value()) _exit(2);
-        (void)!write(a_ready[1], "r", 1);
-        char c;
-        if (read(a_go[0], &c, 1) != 1) _exit(3);
-        if (!put_file(**w, "from-a", "a")) _exit(4);
-        _exit((*w)->commit(layer_json).ok() ? 0 : 5);
-    }
-    char c = 0;
-    LONGS_EQUAL(1, read(a_ready[0], &c, 1));
-    pid_t b = fork();
-    if (b == 0) _exit(extract_whole(root, chain));
-    usleep(300 * 1000);
-    LONGS_EQUAL(0, waitpid(b, nullptr, WNOHANG));  // blocked on the layer lock
-    (void)!write(a_go[1], "g", 1);
-    int sa = 0, sb = 0;
-    waitpid(a, &sa, 0);
-    waitpid(b, &sb, 0);
-    for (int fd : {a_ready[0], a_ready[1], a_go[0], a_go[1]}) close(fd);
-    LONGS_EQUAL(0, exit_code(sa));
-    LONGS_EQUAL(10, exit_code(sb));
+    LockRace r = race_for_lock(
+        [&](const std::function<void()>& hold) {
+            auto s = Store::open(root, false);
+            if (!s) return 1;
+            auto w = s->begin_layer(chain);
+            if (!w || !w->has_value()) return 2;
+            hold();
+            if (!put_file(**w, "from-a", "a")) return 4;
+            return (*w)->commit(layer_json).ok() ? 0 : 5;
+        },
+        [&] { return extract_whole(root, chain); });
+    CHECK(r.second_waited);  // blocked on the layer lock
+    LONGS_EQUAL(0, r.first);
+    LONGS_EQUAL(10, r.second);
     STRCMP_EQUAL("a", read_path(layer_dir() + "/fs/from-a").c_str());
     CHECK(!path_exists(layer_dir() + "/fs/from-child"));
     LONGS_EQUAL(1, dir_entries(root + "/layers").size());
