@@ -1,0 +1,1 @@
+#include "oci/runtime_spec.hpp"

@@ -1,0 +1,1 @@
+#include "run/exe_seal.hpp"

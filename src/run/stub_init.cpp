@@ -1,0 +1,1 @@
+#include "run/stub_init.hpp"
