@@ -12,15 +12,11 @@ namespace ocipod {
 
 namespace {
 
-bool starts_with(const std::string& s, std::string_view p) {
-    return s.compare(0, p.size(), p) == 0;
-}
-
 // security.capability carries file caps (56); user.* and POSIX ACLs are ordinary data.
 // trusted.* would forge overlay whiteouts or opaque markers (55), security.selinux belongs to
 // the runtime's label policy (57); other security.* names are the host's business.
 bool applied_xattr(const std::string& name) {
-    return name == "security.capability" || starts_with(name, "user.") ||
+    return name == "security.capability" || name.starts_with("user.") ||
            name == "system.posix_acl_access" || name == "system.posix_acl_default";
 }
 
@@ -119,7 +115,7 @@ Status copy_meta_fd(int src_fd, int dst_fd, bool with_times) {
     for (ssize_t off = 0; off < len;) {
         std::string name(names + off);
         off += static_cast<ssize_t>(name.size()) + 1;
-        if (starts_with(name, "trusted.overlay.")) continue;
+        if (name.starts_with("trusted.overlay.")) continue;
         value.resize(max_xattr_value);
         ssize_t n = fgetxattr(src_fd, name.c_str(), value.data(), value.size());
         if (n < 0) return errno_error("reading xattr '%s'", printable(name).c_str());

@@ -21,6 +21,7 @@
 #include "base/fs.hpp"
 #include "c/json.hpp"
 #include "oci/run_config.hpp"
+#include "render/apply_meta.hpp"
 #include "render/overlay_form.hpp"
 #include "render/render.hpp"
 
@@ -121,18 +122,6 @@ std::string bundle_json_text(const RenderImage& image, const std::vector<Digest>
     return json_dump(o.get(), true) + "\n";
 }
 
-// The overlay's root directory shows the upper directory's owner, mode and times: give it those
-// of the topmost layer's root, as the flattened copy has them.
-Status copy_root_metadata(int from_fd, int upper_fd) {
-    struct stat st;
-    if (fstat(from_fd, &st) < 0) return errno_error("stat the topmost layer");
-    if (fchown(upper_fd, st.st_uid, st.st_gid) < 0) return errno_error("chown the upper dir");
-    if (fchmod(upper_fd, st.st_mode & 07777) < 0) return errno_error("chmod the upper dir");
-    struct timespec times[2] = {st.st_atim, st.st_mtim};
-    if (futimens(upper_fd, times) < 0) return errno_error("setting times of the upper dir");
-    return {};
-}
-
 // What render_bundle has made so far, undone on failure.
 struct BundleUndo {
     std::string dir;
@@ -164,7 +153,9 @@ Status make_overlay(Store& store, const std::vector<Digest>& chain, int state_fd
     UniqueFd upper = TRY(open_subdir(state_fd, "upper", state + "/upper"));
     std::optional<UniqueFd> top = TRY(store.open_layer(chain.back()));
     if (!top) return make_error(EIO, "layer %s is not complete", chain.back().str().c_str());
-    TRY(copy_root_metadata(top->get(), upper.get()));
+    // The overlay's root directory shows the upper directory's owner, mode, xattrs and times:
+    // give it those of the topmost layer's root, as the flattened copy has them.
+    TRY_WRAP(copy_meta_fd(top->get(), upper.get(), true), "the upper directory");
     std::vector<std::string> lowers;
     for (size_t i = chain.size(); i-- > 0;) {
         lowers.push_back(store.layer_fs_path(chain[i]));
