@@ -1,0 +1,2 @@
+// sd-bus, owned and checked.
+#pragma once

@@ -1,0 +1,1 @@
+#include "run/machine_registration.hpp"

@@ -1,0 +1,1 @@
+#include "run/rootfs_setup.hpp"

@@ -1,0 +1,1 @@
+#include "run/seccomp_filter.hpp"

@@ -1,0 +1,1 @@
+#include "run/transient_service.hpp"

@@ -1,0 +1,1 @@
+#include "run/unit_properties.hpp"
