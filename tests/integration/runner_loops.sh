@@ -45,11 +45,6 @@ our_processes() {
         echo "$p $c"
     done
 }
-        [ "$p" = $$ ] || [ "$p" = "$BASHPID" ] && continue
-        case $(readlink "/proc/$p/root" 2>/dev/null) in "$TEST_TMP"/*) echo "$p $(cat "/proc/$p/comm" 2>/dev/null)" && continue ;; esac
-        tr "\\0" " " 2>/dev/null <"/proc/$p/cmdline" | grep -q -e "$TEST_TMP" && echo "$p $(cat "/proc/$p/comm" 2>/dev/null)"
-    done | grep -v -e ' bash$' -e ' grep$' -e ' tr$' -e ' sort$'
-}
 run_entries() { find "$run_dir/runtime" "$run_dir/pods" -mindepth 1 -maxdepth 1 2>/dev/null; }
 
 # --- oci-pod run --rm on the host, without systemd -----------------------------------------
