@@ -30,6 +30,7 @@ echo "@@ status"; grep -E '^(Cap|NoNewPrivs)' /proc/self/status
 echo "@@ hostname"; hostname
 echo "@@ rlimits"; echo "nofile $(ulimit -n) $(ulimit -Hn)"; echo "nproc $(ulimit -u) $(ulimit -Hu)"
 echo "@@ mounts"; cat /proc/self/mountinfo
+echo "@@ cgroup"; cat /proc/self/cgroup
 echo "@@ pwd"; pwd
 echo "@@ env"; env | sort
 echo "@@ umask"; umask
@@ -48,20 +49,36 @@ EOF
 
 # Split RAW into OUT/ASPECT files, normalising:
 #   mounts  each mountinfo line becomes "MOUNT-POINT FSTYPE FLAGS": mount and parent ids and
-#           device numbers are per boot and per run; the root field names host cgroup paths and
-#           host directories of binds; the source field is free text each runtime fills its own
-#           way ("tmpfs", "shm", a host device). FLAGS are the per-mount ro/nosuid/nodev/noexec
-#           (atime flags follow the kernel's defaults, not the config). Super options are kept for
-#           the test's own mounts under /mnt (their size and mode come from the config). Lines
-#           are sorted: the order masks are applied in is not observable to the application
-#           beyond the stacking, which the kept lines show. /dev/console is dropped: oci-pod-runner
-#           binds the pod's pty there (rootfs_setup.hpp), runc only with process.terminal.
-#   dev     "/dev/console" entries are dropped for the same reason.
+#           device numbers are per boot and per run; the root field names host directories of
+#           binds; the source field is free text each runtime fills its own way ("tmpfs", "shm",
+#           a host device). FLAGS are the per-mount ro/nosuid/nodev/noexec (atime flags follow the
+#           kernel's defaults, not the config). Super options are kept for the test's own mounts
+#           under /mnt (their size and mode come from the config). Lines are sorted: the order
+#           masks are applied in is not observable to the application beyond the stacking, which
+#           the kept lines show. Differences by design, normalised:
+#           - /dev/console is dropped: oci-pod-runner binds the pod's pty there
+#             (rootfs_setup.hpp), runc only with process.terminal;
+#           - a masked directory is an empty read-only tmpfs under both; oci-pod-runner also makes
+#             it nosuid,nodev,noexec, which nothing in an empty file system can observe, so those
+#             three flags are dropped on the mounts at the config's maskedPaths;
+#           - the tmpfs holding the cgroup v1 hierarchies: the config mounts /sys/fs/cgroup "ro";
+#             runc 1.1.5 applies that to the hierarchies only and leaves its own tmpfs writable
+#             (a tmpfs of the pod's mount namespace, nothing reaches the host through it),
+#             oci-pod-runner makes it read-only as asked: shown as "ro" for both;
+#           - on a hybrid cgroup host oci-pod-runner mounts every hierarchy /proc/self/cgroup
+#             lists, the cgroup2 one at /sys/fs/cgroup/unified included; runc 1.1.5 leaves that
+#             one out: the line is dropped (read-only either way, checked by runner_security.sh).
+#           For cgroup mounts the root field is kept as "own" when it is the application's own
+#           cgroup of that hierarchy (from /proc/self/cgroup) and "other" when it is not: a pod
+#           that sees a cgroup tree above its own (the host's) differs from one that does not.
+#   dev     "/dev/console" entries are dropped, as above.
+#   cgroup  not compared (each runtime names its cgroups its own way); used for the mounts.
 #   the rest as printed.
 split_observations() {
-    "$PYTHON" - "$1" "$2" <<'EOF'
-import os, sys
-raw, out = sys.argv[1], sys.argv[2]
+    "$PYTHON" - "$1" "$2" "$3" <<'EOF'
+import json, os, sys
+raw, out, config = sys.argv[1], sys.argv[2], sys.argv[3]
+masked = set(json.load(open(config)).get("linux", {}).get("maskedPaths", []))
 os.makedirs(out, exist_ok=True)
 sections, cur = {}, None
 for line in open(raw, errors="replace").read().splitlines():
@@ -71,22 +88,39 @@ for line in open(raw, errors="replace").read().splitlines():
     elif cur is not None:
         sections[cur].append(line)
 
+own = {}
+for line in sections.get("cgroup", []):
+    parts = line.split(":", 2)
+    if len(parts) == 3:
+        for c in parts[1].split(","):
+            own[c] = parts[2]
+
 def mount_line(line):
     pre, _, post = line.partition(" - ")
     f = pre.split()
-    point, opts = f[4], f[5].split(",")
+    root, point, opts = f[3], f[4], f[5].split(",")
     fstype, _, supers = (post.split() + ["", "", ""])[:3]
     flags = [o for o in ("ro", "nosuid", "nodev", "noexec") if o in opts]
+    if point in masked and fstype == "tmpfs":
+        flags = [o for o in flags if o == "ro"]
+    if point == "/sys/fs/cgroup" and fstype == "tmpfs" and "ro" not in flags:
+        flags.insert(0, "ro")
     s = "%s %s %s" % (point, fstype, ",".join(flags) or "-")
+    if fstype in ("cgroup", "cgroup2"):
+        key = next((o for o in supers.split(",") if o in own), "") if fstype == "cgroup" else ""
+        s += " own" if own.get(key) == root else " other"
     if point.startswith("/mnt/"):
         keep = [o for o in supers.split(",") if o.split("=")[0] in ("ro", "size", "mode", "uid", "gid", "nr_inodes")]
         s += " [" + ",".join(keep) + "]"
     return s
 
 for name, lines in sections.items():
+    if name == "cgroup":
+        continue
     if name == "mounts":
         lines = sorted(mount_line(l) for l in lines if l.strip())
-        lines = [l for l in lines if not l.startswith("/dev/console ")]
+        lines = [l for l in lines if not l.startswith("/dev/console ")
+                 and not l.startswith("/sys/fs/cgroup/unified cgroup2 ")]
     elif name == "dev":
         lines = [l for l in lines if not l.startswith("console")]
     with open(os.path.join(out, name), "w") as f:
@@ -124,7 +158,7 @@ observe() {
         echo "$rt run of '$name' failed: $out"
         return 1
     fi
-    split_observations "$raw" "$TEST_TMP/obs/$rt-$name"
+    split_observations "$raw" "$TEST_TMP/obs/$rt-$name" "$b/config.json"
 }
 
 while IFS='|' read -r name varied opts; do

@@ -61,9 +61,11 @@ t_2_1() {
         for p in /proc/[0-9]*; do echo "exe $p $(readlink $p/exe)"; done
         /bin/probe write-exe
         if [ "$$" = 1 ]; then echo "init-is-app"; else
-            ls /proc/1/fd >/dev/null 2>&1 && echo "root-reads-init-fds" || echo "root-denied-init-fds"
-            setpriv --reuid 1000 --regid 1000 --clear-groups ls /proc/1/fd >/dev/null 2>&1 &&
-                echo "user-reads-init-fds" || echo "user-denied-init-fds"
+            for who in root user; do
+                run=""; [ $who = user ] && run="setpriv --reuid 1000 --regid 1000 --clear-groups"
+                $run sh -c "cat /proc/1/environ; for f in /proc/1/fd/*; do readlink \$f; done" 2>/dev/null |
+                    grep -q . && echo "$who-reads-init" || echo "$who-denied-init"
+            done
         fi'
     run "$rt" "$b" || true
     # readlink prints the host path (with " (deleted)" once replaced) only for the host binary;
@@ -81,15 +83,18 @@ t_2_1() {
         tap_ok "$name 2.1: no /proc/N/exe opens for writing"
     fi
     tap_is "$name 2.1: the host binary is unchanged" "$sum" "$(sha256sum <"$bin")"
-    # PR_SET_DUMPABLE=0 on the init: its /proc/1/fd is closed to the pod's root without
-    # CAP_SYS_PTRACE and to other users. A dumpable init of the same uid would let root in.
+    # The init's environment and fd targets (both need ptrace read access, unlike listing
+    # /proc/1/fd, which the directory's mode allows its owner) are closed to the pod's root
+    # without CAP_SYS_PTRACE and to other users: PR_SET_DUMPABLE=0, or an init holding more
+    # capabilities than the application. A dumpable init with the application's uid and
+    # capabilities would let the application read them, and the check fails.
     if printf '%s\n' "$OUT" | grep -q '^init-is-app'; then
-        tap_skip "$name 2.1: the init's fds are closed to the pod" "PID 1 is the application itself"
-    elif printf '%s\n' "$OUT" | grep -qx 'root-denied-init-fds' &&
-        printf '%s\n' "$OUT" | grep -qx 'user-denied-init-fds'; then
-        tap_ok "$name 2.1: the init's fds are closed to the pod"
+        tap_skip "$name 2.1: the init's environ and fds are closed to the pod" "PID 1 is the application itself"
+    elif printf '%s\n' "$OUT" | grep -qx 'root-denied-init' &&
+        printf '%s\n' "$OUT" | grep -qx 'user-denied-init'; then
+        tap_ok "$name 2.1: the init's environ and fds are closed to the pod"
     else
-        tap_not_ok "$name 2.1: the init's fds are closed to the pod" "$(diag)"
+        tap_not_ok "$name 2.1: the init's environ and fds are closed to the pod" "$(diag)"
     fi
     # (c) from the host, after create: the init's exe is a memfd or the payload, never the
     # host binary (runc's create.bats allows exactly these).
@@ -145,7 +150,12 @@ fd $i: $OUT"
             t=$(readlink "$f")
             case $t in
             /dev/pts/* | anon_inode:* | pipe:* | socket:* | /memfd:* | "$(rt_root "$rt")"/*) ;;
-            *) echo "fd $i -> $t" ;;
+            *)
+                # A directory of the pod's own root (after pivot_root the host shows it as "/"):
+                # allowed when it is the bundle's rootfs itself, by device and inode.
+                [ "$(stat -L -c %d:%i "$f" 2>/dev/null)" = "$(stat -c %d:%i "$b/rootfs")" ] ||
+                    echo "fd $i -> $t ($(stat -L -c '%F %d:%i' "$f" 2>&1))"
+                ;;
             esac
         done)
         if [ -z "$out" ]; then tap_ok "$name 2.2b: the created init holds only allowed fds"; else
@@ -222,7 +232,11 @@ EOF
     if [ "$escaped" = 0 ] && [ ! -e "/$t" ] && [ "$(host_mounts)" = "$before" ]; then
         tap_ok "$name 2.3b: $RACE_RUNS starts against a rename-exchange race, every bind inside ($started started)"
     else
-        tap_not_ok "$name 2.3b: $RACE_RUNS starts against a rename-exchange race, every bind inside" \
+        # runc 1.1.5 sometimes makes the destination on the host through the swapped link (its
+        # MkdirAll follows it, CVE-2024-45310): a known failure of the reference.
+        local todo=""
+        [ "$rt" = runc ] && [ "$escaped" = 0 ] && todo=" # TODO runc 1.1.5 creates mount targets through a swapped symlink (CVE-2024-45310)"
+        tap_not_ok "$name 2.3b: $RACE_RUNS starts against a rename-exchange race, every bind inside$todo" \
             "$escaped of $started pods did not see the bind; host /$t: $(ls -d "/$t" 2>&1)"
         rmdir "/$t" 2>/dev/null
     fi
