@@ -149,6 +149,11 @@ Result<PodRootfs> prepare_rootfs(const RuntimeSpec& spec, const std::string& bun
     if (mount(nullptr, "/", nullptr, MS_REC | host_propagation, nullptr) < 0)
         return errno_error("making '/' %s", host_propagation == MS_PRIVATE ? "private" : "a slave");
 
+    // Paths in the config relative to the bundle (overlay's lowerdir=, ...) are resolved by
+    // the kernel against the working directory, as runc leaves it.
+    if (chdir(bundle_dir.c_str()) < 0)
+        return errno_error("entering the bundle '%s'", printable(bundle_dir).c_str());
+
     PodRootfs rootfs;
     rootfs.path = host_path(bundle_dir, spec.root_path);
     UniqueFd dir = TRY(openat2_fd(AT_FDCWD, rootfs.path, O_PATH | O_DIRECTORY, 0)

@@ -390,6 +390,7 @@ TEST(RootfsSetup, FakeDevNullCannotUnmask) {
     pod = run_pod(bundle, spec);
     CHECK_FALSE_TEXT(pod.ok, pod.text.c_str());
     STRCMP_CONTAINS("masking paths", pod.text.c_str());
+    STRCMP_CONTAINS("'/dev/null' in the rootfs", pod.text.c_str());
     CHECK_EQUAL(core_pattern, file_text("/proc/sys/kernel/core_pattern"));
 }
 
@@ -403,7 +404,7 @@ TEST(RootfsSetup, BindOfAFileCreatesAFileTarget) {
     RuntimeSpec spec = pod_spec();
     spec.mounts.push_back(spec_mount("/etc/new/file.txt", "bind", "hostfile", {"bind", "ro"}));
     spec.mounts.push_back(
-        spec_mount("/srv/data", "", (bundle / "hostdir").c_str(), {"rbind", "nosuid"}));
+        spec_mount("/srv/data", "", (bundle / "hostdir").c_str(), {"rbind", "nosuid", "rprivate"}));
     PodRun pod = run_pod(bundle, spec, false, [] {
         std::string out = file_text("/etc/new/file.txt") + "|" + file_text("/srv/data/inner");
         int fd = open("/etc/new/file.txt", O_WRONLY | O_CLOEXEC);
@@ -489,4 +490,42 @@ TEST(RootfsSetup, CgroupMountIsReadOnlyAndPrivate) {
     CHECK_TRUE(contains(pod.text, "mount /sys/fs/cgroup/memory cgroup ro,"));
     CHECK_TRUE(contains(pod.text, "mount /sys/fs/cgroup/systemd cgroup ro,"));
     CHECK_TRUE(has_line(pod.text, strf("mkdir %d", EROFS)));
+}
+
+TEST(RootfsSetup, OverlayWithBundleRelativeDirs) {
+    if (skip_unless_root()) return;
+    TempDir bundle("rootfs-setup");
+    make_rootfs(bundle);
+    for (const char* d : {"lower", "upper", "work"})
+        must(mkdir((bundle / d).c_str(), 0755) == 0, "mkdir");
+    write_text(bundle / "lower/a", "from lower");
+    RuntimeSpec spec = pod_spec();
+    spec.mounts.push_back(spec_mount("/var/ovl", "overlay", "overlay",
+                                     {"lowerdir=lower", "upperdir=upper", "workdir=work"}));
+    PodRun pod = run_pod(bundle, spec, false, [] {
+        int fd = open("/var/ovl/b", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+        if (fd >= 0) close(fd);
+        return file_text("/var/ovl/a") + strf("|%d", fd < 0 ? errno : 0);
+    });
+    CHECK_TRUE_TEXT(pod.ok, pod.text.c_str());
+    CHECK_EQUAL(std::string("from lower|0"), pod.text);
+    struct stat st;
+    CHECK_EQUAL(0, lstat((bundle / "upper/b").c_str(), &st));
+}
+
+TEST(RootfsSetup, WithoutDevMountsAFreshDevAndPts) {
+    if (skip_unless_root()) return;
+    TempDir bundle("rootfs-setup");
+    make_rootfs(bundle);
+    // Whatever the image has in /dev stays hidden.
+    write_text(bundle / "rootfs/dev/ptmx", "not a device");
+    RuntimeSpec spec = pod_spec();
+    spec.mounts.erase(spec.mounts.begin() + 1, spec.mounts.begin() + 3);  // /dev, /dev/pts
+    PodRun pod = run_pod(bundle, spec, true);
+    CHECK_TRUE_TEXT(pod.ok, pod.text.c_str());
+    CHECK_TRUE(contains(pod.text, "mount /dev tmpfs rw,nosuid\n"));
+    CHECK_TRUE(contains(pod.text, "mount /dev/pts devpts rw,nosuid,noexec"));
+    CHECK_TRUE(has_line(pod.text, "link ptmx pts/ptmx"));
+    CHECK_TRUE(has_line(pod.text, "dev null c 1:3 666"));
+    CHECK_TRUE(contains(pod.text, "dev console c 136:"));
 }
