@@ -529,3 +529,25 @@ TEST(RootfsSetup, WithoutDevMountsAFreshDevAndPts) {
     CHECK_TRUE(has_line(pod.text, "dev null c 1:3 666"));
     CHECK_TRUE(contains(pod.text, "dev console c 136:"));
 }
+
+TEST(RootfsSetup, RootfsPropagation) {
+    if (skip_unless_root()) return;
+    TempDir bundle("rootfs-setup");
+    make_rootfs(bundle);
+    std::string host_mounts = mount_points();
+    RuntimeSpec spec = pod_spec();
+    spec.linux_config.rootfs_propagation = "rshared";
+    PodRun pod = run_pod(bundle, spec, false, [] {
+        for (const std::string& line : split(file_text("/proc/self/mountinfo"), '\n'))
+            if (split(line, ' ').size() > 6 && split(line, ' ')[4] == "/") return line;
+        return std::string("no root");
+    });
+    CHECK_TRUE_TEXT(pod.ok, pod.text.c_str());
+    STRCMP_CONTAINS(" shared:", pod.text.c_str());
+    check_host_untouched(bundle, host_mounts);
+
+    spec.linux_config.rootfs_propagation = "sideways";
+    pod = run_pod(bundle, spec);
+    CHECK_FALSE(pod.ok);
+    STRCMP_CONTAINS("linux.rootfsPropagation: unknown propagation 'sideways'", pod.text.c_str());
+}
