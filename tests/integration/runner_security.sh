@@ -112,6 +112,19 @@ t_2_1() {
     rt_cmd "$rt" delete --force "$id" >/dev/null 2>&1
 }
 
+# The same reads aimed at a process that is dumpable and has the reader's uid and capabilities
+# (a child of the application under runc): they must succeed, so the check sees an open init.
+catches_2_1() {
+    local b=$TEST_TMP/b21-weak
+    mk "$b" -- /bin/sh -c 'sleep 30 & p=$!
+        sh -c "cat /proc/$p/environ; for f in /proc/$p/fd/*; do readlink \$f; done" 2>/dev/null |
+            grep -q . && echo "root-reads-init" || echo "root-denied-init"; kill $p'
+    run runc "$b"
+    if printf '%s\n' "$OUT" | grep -qx 'root-reads-init'; then
+        tap_ok "2.1 catches an open process: a dumpable child of the same uid and caps is readable"
+    else tap_not_ok "2.1 catches an open process: a dumpable child of the same uid and caps is readable" "$(diag)"; fi
+}
+
 # ---- 2.2 CVE-2024-21626: fd leaks and process.cwd ----------------------------------------------
 MARKER=/oci-pod-marker-$$
 t_2_2() {
@@ -486,6 +499,7 @@ done
 [ -x "$OCI_POD_RUNNER" ] || tap_skip "oci-pod-runner: every check" "oci-pod-runner is not built ('$OCI_POD_RUNNER')"
 
 for rt in $RUNTIMES; do t_2_1 "$rt"; done
+catches_2_1
 for rt in $RUNTIMES; do t_2_2 "$rt"; done
 catches_2_2c
 for rt in $RUNTIMES; do t_2_3 "$rt"; done
