@@ -317,9 +317,13 @@ TEST(Console, ProxyCopiesBothWaysAndEndsWhenThePodClosesItsSide) {
     in.write.reset();
     CHECK_TRUE(write_str(pty.slave.get(), "pod output"));
     STRCMP_EQUAL("pod output", read_exactly(out.read.get(), 10).c_str());
-    // The last words before the pod closes its terminal are not lost.
+    // The last words before the pod closes its terminal are not lost, even when the proxy sees
+    // them only together with the hang-up (it is stopped meanwhile).
+    CHECK_EQUAL(0, kill(pid, SIGSTOP));
+    CHECK_EQUAL(pid, waitpid(pid, nullptr, WUNTRACED));
     CHECK_TRUE(write_str(pty.slave.get(), "bye"));
     pty.slave.reset();
+    CHECK_EQUAL(0, kill(pid, SIGCONT));
     CHECK_EQUAL(0, wait_proxy(pid));
     STRCMP_EQUAL("bye", read_exactly(out.read.get(), 3).c_str());
 }

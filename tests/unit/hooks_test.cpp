@@ -162,11 +162,15 @@ TEST(Hooks, HookThatCannotBeExecutedIsReported) {
 // a child so that a SIGPIPE shows as a failed test, not a dead test run; afterwards SIGPIPE is
 // neither left blocked nor pending.
 TEST(Hooks, HookIgnoringALargeStateDoesNotHurtTheRunner) {
+    TempDir dir("hooks");
+    // The second closes its stdin and stays a moment, so the write surely meets the closed pipe
+    // while the hook still runs (the first may be gone before the runner notices the pipe).
+    std::string lingers = write_script(dir, "lingers.sh", "exec 0<&-\nsleep 0.3\n");
     std::string big(1 << 20, ' ');
     big.front() = '{';
     big.back() = '}';
     int status = in_child([&] {
-        Status st = run_hooks({hook("/bin/true")}, big, "poststart");
+        Status st = run_hooks({hook("/bin/true"), hook(lingers)}, big, "poststart");
         if (!st.ok()) return 1;
         sigset_t mask, pending;
         sigprocmask(SIG_BLOCK, nullptr, &mask);
