@@ -1,0 +1,18 @@
+// The pod's application process: forked by the stub init, it becomes what process.* describes and
+// execs process.args. Order matters (runtime-spec config.md "Process", THREATS §2.2, §2.4, §2.6):
+// session and controlling terminal; rlimits and oom_score_adj while still root; identity and
+// capabilities; chdir to process.cwd and the check that it is inside the root; the environment
+// exactly process.env; no_new_privs; every fd above stdio closed; seccomp loaded last; execvpe
+// with PATH taken from process.env. Never returns: a setup failure prints one line on stderr and
+// exits 125; an exec failure exits 127 (not found) or 126 (found, not executable), as shells do.
+#pragma once
+
+#include "oci/runtime_spec.hpp"
+#include "run/seccomp_filter.hpp"
+
+namespace ocipod {
+
+// filter: compiled by the init before start, or null for none.
+[[noreturn]] void exec_pod_process(const SpecProcess& process, SeccompFilter* filter);
+
+}  // namespace ocipod

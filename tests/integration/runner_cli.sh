@@ -1,0 +1,167 @@
+#!/bin/bash
+# oci-pod-runner's command line on a busybox bundle: run's exit statuses, the create / start /
+# state / kill / delete lifecycle and its state directory, refusals as one "oci-pod-runner:" line
+# with nothing left behind, and the pod's PID 1 being the sealed copy of the runner.
+. "$srcdir/tests/lib/tap.sh"
+. "$srcdir/tests/lib/bundles.sh"
+
+need_root
+command -v "$OCI_POD_RUNNER" >/dev/null 2>&1 || tap_skip_all "oci-pod-runner is not built"
+need_command gcc python3
+
+ROOT=$TEST_TMP/state
+runner() { "$OCI_POD_RUNNER" --root "$ROOT" "$@"; }
+B=$TEST_TMP/bundle
+bundle_make "$B" -- /bin/true || tap_bail "cannot build the busybox bundle"
+
+# run_status ARGS...: the exit status of `run` of a bundle whose config runs ARGS.
+run_status() {
+    local rc=0
+    bundle_config "$B" -- "$@" || return 99
+    runner run --no-machine --bundle "$B" rs </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err" || rc=$?
+    echo "$rc"
+}
+
+# runner_error DESC CMD...: fails with exactly one stderr line that starts "oci-pod-runner:";
+# the line is left in $TEST_TMP/last.err.
+runner_error() {
+    local desc=$1 rc=0 lines
+    shift
+    "$@" >"$TEST_TMP/last.out" 2>"$TEST_TMP/last.err" </dev/null || rc=$?
+    lines=$(wc -l <"$TEST_TMP/last.err")
+    if [ "$rc" -eq 0 ]; then
+        tap_not_ok "$desc" "unexpected success"
+    elif [ "$lines" -ne 1 ] || [ "$(head -c 15 "$TEST_TMP/last.err")" != "oci-pod-runner:" ]; then
+        tap_not_ok "$desc" "exit $rc, stderr is not one 'oci-pod-runner:' line:
+$(cat "$TEST_TMP/last.err")"
+    else
+        tap_ok "$desc"
+    fi
+}
+
+state_of() { runner state "$1" | json_query 'j["status"]'; }
+
+# wait_status ID STATUS: poll until the state says STATUS (at most ~20 s; not a timing check).
+wait_status() {
+    local i
+    for i in $(seq 200); do
+        [ "$(state_of "$1" 2>/dev/null)" = "$2" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+tap_check "--help prints the usage" runner --help
+tap_is "--version names the runner" "oci-pod-runner" "$(runner --version | cut -d' ' -f1)"
+
+# --- run: the application's exit status
+tap_is "run /bin/true exits 0" 0 "$(run_status /bin/true)"
+tap_is "run sh -c 'exit 7' exits 7" 7 "$(run_status /bin/sh -c 'exit 7')"
+tap_is "an application killed by SIGTERM gives 143" 143 \
+    "$(run_status /bin/sh -c 'kill -TERM $$; sleep 5')"
+tap_is "a missing program gives 127" 127 "$(run_status /no/such/program)"
+tap_check "... with one line naming it" grep -q "'/no/such/program'" "$TEST_TMP/err"
+tap_is "run leaves no state directory" "" "$(ls -A "$ROOT" 2>/dev/null)"
+
+bundle_config "$B" --hostname podhost -- /bin/hostname
+runner run --no-machine --bundle "$B" hn </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+tap_is "the pod's hostname is config.json's" podhost "$(cat "$TEST_TMP/out")"
+
+# The init is not dumpable: only with CAP_SYS_PTRACE can the application read its exe link.
+bundle_config "$B" --cap-add CAP_SYS_PTRACE -- /bin/readlink /proc/1/exe
+runner run --no-machine --bundle "$B" exe </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+case $(cat "$TEST_TMP/out") in
+/memfd:*) tap_ok "the pod's PID 1 runs from the sealed memfd, not the host binary" ;;
+*) tap_not_ok "the pod's PID 1 runs from the sealed memfd, not the host binary" "$(cat "$TEST_TMP/out" "$TEST_TMP/err")" ;;
+esac
+bundle_config "$B" -- /bin/readlink /proc/1/exe
+rc=0
+runner run --no-machine --bundle "$B" exe </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err" || rc=$?
+tap_is "without CAP_SYS_PTRACE the application cannot read PID 1's exe link" "1 " \
+    "$rc $(cat "$TEST_TMP/out")"
+
+bundle_config "$B" -- /bin/sh -c 'echo $$ $PATH'
+runner run --no-machine --bundle "$B" pid1 </dev/null >"$TEST_TMP/out" 2>&1
+tap_is "the application is PID 2 under the stub init, with the config's PATH" \
+    "2 /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "$(cat "$TEST_TMP/out")"
+
+# run stops the pod when it is asked to: the stop signal, forwarded by the stub init.
+bundle_config "$B" -- /bin/sleep 100
+"$OCI_POD_RUNNER" --root "$ROOT" run --no-machine --bundle "$B" stopme </dev/null >/dev/null 2>&1 &
+runner_pid=$!
+wait_status stopme running || tap_not_ok "the pod to stop is running" "$(runner state stopme 2>&1)"
+kill -TERM "$runner_pid"
+rc=0
+wait "$runner_pid" || rc=$?
+tap_is "SIGTERM to run stops the pod with SIGTERM (143)" 143 "$rc"
+
+# --- the lifecycle
+bundle_config "$B" -- /bin/sleep 100
+runner create --no-machine --bundle "$B" --pid-file "$TEST_TMP/pid" c1 </dev/null >/dev/null 2>"$TEST_TMP/err"
+tap_is "create succeeds" "" "$(cat "$TEST_TMP/err")"
+tap_is "state says created" created "$(state_of c1)"
+pid=$(runner state c1 | json_query 'j["pid"]')
+tap_is "state has the pid of the pid file" "$(cat "$TEST_TMP/pid" 2>/dev/null)" "$pid"
+tap_is "state has the bundle" "$(cd "$B" && pwd -P)" "$(runner state c1 | json_query 'j["bundle"]')"
+tap_check "the state directory is 0700" test "$(stat -c %a "$ROOT/c1")" = 700
+tap_check "the init is alive, waiting" kill -0 "$pid"
+case $(readlink "/proc/$pid/exe") in
+/memfd:*) tap_ok "the waiting init's exe is the sealed memfd" ;;
+*) tap_not_ok "the waiting init's exe is the sealed memfd" "$(readlink "/proc/$pid/exe")" ;;
+esac
+runner_error "a second create of the same ID is refused" \
+    runner create --no-machine --bundle "$B" c1
+tap_check "... naming it" grep -q "'c1' already exists" "$TEST_TMP/last.err"
+tap_check "start succeeds" runner start c1
+tap_is "state says running" running "$(state_of c1)"
+tap_check "the application runs in the pod" \
+    sh -c "cat /proc/$pid/task/$pid/children | grep -q ."
+runner_error "delete of a running pod is refused" runner delete c1
+tap_check "... and the pod still runs" kill -0 "$pid"
+tap_check "kill sends the signal" runner kill c1 KILL
+tap_check "state then says stopped" wait_status c1 stopped
+tap_check "delete succeeds" runner delete c1
+tap_check "the state directory is gone" test ! -e "$ROOT/c1"
+runner_error "state of a deleted pod fails" runner state c1
+
+runner create --no-machine --bundle "$B" c2 </dev/null >/dev/null 2>&1
+pid=$(runner state c2 | json_query 'j["pid"]')
+runner start c2
+tap_check "kill by name (TERM) works" runner kill c2 TERM
+tap_check "... and the pod stops" wait_status c2 stopped
+runner delete c2
+
+runner create --no-machine --bundle "$B" c3 </dev/null >/dev/null 2>&1
+runner start c3
+tap_check "delete --force kills a running pod" runner delete --force c3
+tap_check "... and removes its state" test ! -e "$ROOT/c3"
+
+runner create --no-machine --bundle "$B" c4 </dev/null >/dev/null 2>&1
+pid=$(runner state c4 | json_query 'j["pid"]')
+tap_check "delete of a created pod (never started) works" runner delete c4
+# Gone, or a zombie its new parent has not reaped yet: either way it has exited.
+tap_check "... and its init is gone" \
+    sh -c "! kill -0 $pid 2>/dev/null || grep -q '^$pid (.*) Z ' /proc/$pid/stat"
+
+# --- refusals leave nothing behind
+python3 - "$B/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["linux"]["intelRdt"] = {"closID": "x"}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+runner_error "an unsupported field in config.json is refused" \
+    runner create --no-machine --bundle "$B" bad1
+tap_check "... naming the field" grep -q "intelRdt" "$TEST_TMP/last.err"
+tap_check "... leaving no state directory" test ! -e "$ROOT/bad1"
+runner_error "run refuses it too" runner run --no-machine --bundle "$B" bad2
+tap_check "... leaving no state directory" test ! -e "$ROOT/bad2"
+bundle_config "$B" -- /bin/true
+runner_error "an invalid ID is refused" runner create --no-machine --bundle "$B" ../x
+runner_error "an unknown command is refused" runner frobnicate x
+runner_error "an unknown option is refused" runner create --frob --bundle "$B" x
+runner_error "kill with an unknown signal is refused" runner kill x NOSUCHSIG
+runner_error "start of an unknown pod fails" runner start nosuch
+tap_is "nothing is left in the state root" "" "$(ls -A "$ROOT" 2>/dev/null)"
+
+tap_done
