@@ -34,29 +34,6 @@ Result<std::optional<RefEntry>> find_stored(const Store& store, std::string_view
     return store.find_ref(name.str());
 }
 
-Result<RefEntry> find_or_pull(Store& store, const RenderArgs& args) {
-    const std::string& image = args.pull.source;
-    if (args.pull_policy != PullPolicy::always) {
-        bool local = TRY(parse_source(image)).kind != SourceKind::registry;
-        // A local source without REF may be stored under a name only the import knows: with
-        // --pull missing it is imported again (blobs already stored are not copied twice).
-        bool name_known = !local || TRY(parse_source(image)).local_ref != "";
-        if (name_known || args.pull_policy == PullPolicy::never) {
-            auto stored = TRY(find_stored(store, image));
-            if (stored) return std::move(*stored);
-            if (args.pull_policy == PullPolicy::never)
-                return make_error(ENOENT, "image '%s' is not in the store (--pull never)",
-                                  printable(image).c_str());
-        }
-    }
-    PullResult pulled = TRY(pull_with_progress(store, args.pull));
-    auto ref = TRY(store.find_ref(pulled.ref_name));
-    if (!ref)
-        return make_error(ENOENT, "'%s' is not in the store after pulling it",
-                          pulled.ref_name.c_str());
-    return std::move(*ref);
-}
-
 // Device nodes can be made only by real root: not in a user namespace that maps a range.
 bool can_create_devices() {
     if (geteuid() != 0) return false;
@@ -64,41 +41,6 @@ bool can_create_devices() {
     unsigned long inside = 1, outside = 1, count = 0;
     if (!(map >> inside >> outside >> count)) return true;  // no user namespaces at all
     return inside == 0 && outside == 0 && count == 4294967295ul;
-}
-
-// -e NAME alone takes NAME's value from our environment, and is dropped when it is unset (as
-// podman does).
-std::vector<std::string> resolve_env(const std::vector<std::string>& given) {
-    std::vector<std::string> env;
-    for (const std::string& e : given) {
-        if (e.find('=') != std::string::npos) {
-            env.push_back(e);
-        } else if (const char* v = getenv(e.c_str())) {
-            env.push_back(e + "=" + v);
-        }
-    }
-    return env;
-}
-
-RenderOptions render_options(const RenderArgs& args) {
-    RenderOptions o;
-    o.mode = args.rootfs;
-    o.jobs = args.jobs;
-    if (args.max_layer_bytes) o.limits.max_layer_bytes = *args.max_layer_bytes;
-    if (args.max_layer_entries) o.limits.apply.max_entries = *args.max_layer_entries;
-    o.limits.apply.create_devices = can_create_devices();
-    RuntimeConfigOptions& r = o.runtime;
-    r.entrypoint = args.entrypoint;
-    r.cmd = args.command;
-    // As podman and docker: a new entrypoint does not inherit the image's Cmd.
-    if (args.entrypoint && !args.command) r.cmd = std::vector<std::string>();
-    r.env = resolve_env(args.env);
-    r.user = args.user;
-    r.working_dir = args.workdir;
-    r.hostname = args.hostname;
-    r.terminal = args.tty;
-    r.readonly_rootfs = args.read_only;
-    return o;
 }
 
 double seconds_since(const timespec& start) {
@@ -137,6 +79,64 @@ std::string json_report(const RenderImage& image, const RenderReport& report, do
 }
 
 }  // namespace
+
+Result<RefEntry> find_or_pull(Store& store, const RenderArgs& args) {
+    const std::string& image = args.pull.source;
+    if (args.pull_policy != PullPolicy::always) {
+        bool local = TRY(parse_source(image)).kind != SourceKind::registry;
+        // A local source without REF may be stored under a name only the import knows: with
+        // --pull missing it is imported again (blobs already stored are not copied twice).
+        bool name_known = !local || TRY(parse_source(image)).local_ref != "";
+        if (name_known || args.pull_policy == PullPolicy::never) {
+            auto stored = TRY(find_stored(store, image));
+            if (stored) return std::move(*stored);
+            if (args.pull_policy == PullPolicy::never)
+                return make_error(ENOENT, "image '%s' is not in the store (--pull never)",
+                                  printable(image).c_str());
+        }
+    }
+    PullResult pulled = TRY(pull_with_progress(store, args.pull));
+    auto ref = TRY(store.find_ref(pulled.ref_name));
+    if (!ref)
+        return make_error(ENOENT, "'%s' is not in the store after pulling it",
+                          pulled.ref_name.c_str());
+    return std::move(*ref);
+}
+
+// -e NAME alone takes NAME's value from our environment, and is dropped when it is unset (as
+// podman does).
+std::vector<std::string> resolve_env(const std::vector<std::string>& given) {
+    std::vector<std::string> env;
+    for (const std::string& e : given) {
+        if (e.find('=') != std::string::npos) {
+            env.push_back(e);
+        } else if (const char* v = getenv(e.c_str())) {
+            env.push_back(e + "=" + v);
+        }
+    }
+    return env;
+}
+
+RenderOptions render_options(const RenderArgs& args) {
+    RenderOptions o;
+    o.mode = args.rootfs;
+    o.jobs = args.jobs;
+    if (args.max_layer_bytes) o.limits.max_layer_bytes = *args.max_layer_bytes;
+    if (args.max_layer_entries) o.limits.apply.max_entries = *args.max_layer_entries;
+    o.limits.apply.create_devices = can_create_devices();
+    RuntimeConfigOptions& r = o.runtime;
+    r.entrypoint = args.entrypoint;
+    r.cmd = args.command;
+    // As podman and docker: a new entrypoint does not inherit the image's Cmd.
+    if (args.entrypoint && !args.command) r.cmd = std::vector<std::string>();
+    r.env = resolve_env(args.env);
+    r.user = args.user;
+    r.working_dir = args.workdir;
+    r.hostname = args.hostname;
+    r.terminal = args.tty;
+    r.readonly_rootfs = args.read_only;
+    return o;
+}
 
 int cmd_render(const GlobalOptions& global, const RenderArgs& args) {
     timespec start;

@@ -25,6 +25,24 @@ int run(const CommandLine& cl) {
             return cmd_render(cl.global, cl.render);
         case Command::unrender:
             return cmd_unrender(cl.global, cl.unrender);
+        case Command::run:
+            return cmd_run(cl.global, cl.run);
+        case Command::ps:
+            return cmd_ps(cl.global, cl.ps);
+        case Command::status:
+            return cmd_status(cl.global, cl.pod);
+        case Command::stop:
+            return cmd_stop(cl.global, cl.pod);
+        case Command::kill:
+            return cmd_kill(cl.global, cl.pod);
+        case Command::rm:
+            return cmd_rm(cl.global, cl.pod);
+        case Command::enter:
+            return cmd_enter(cl.global, cl.pod);
+        case Command::logs:
+            return cmd_logs(cl.global, cl.pod);
+        case Command::run_pod:
+            return cmd_run_pod(cl.global, cl.pod);
         case Command::none:
         case Command::store:
             break;  // refused by the parser

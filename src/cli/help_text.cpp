@@ -64,6 +64,42 @@ constexpr const char* pull_help_body =
     "  --creds USER:PASSWORD         credentials for the registry\n"
     "  -q, --quiet                   no progress; print only the digest\n";
 
+constexpr const char* run_help_body =
+    "Run IMAGE as a pod: pull it when missing, render it into the pod's own bundle (the\n"
+    "cached layers, with a writable upper directory of its own), and run COMMAND (default:\n"
+    "the image's Entrypoint and Cmd) in new namespaces. In the foreground the pod gets a\n"
+    "machine-NAME.scope (when systemd runs this host) and oci-pod exits with the\n"
+    "application's status (128+N when signal N ended it). With -d the pod runs as the\n"
+    "transient service oci-pod-NAME.service (without systemd: under a small monitor\n"
+    "process) and its name is printed. The pod stays, exited, until `oci-pod rm` (or --rm).\n"
+    "\n"
+    "Options:\n"
+    "  --name NAME                   the pod's name, a machine name (default: generated)\n"
+    "  --rm                          remove the pod when it ends\n"
+    "  -d, --detach                  run in the background\n"
+    "  -t, --tty                     give the application a terminal\n"
+    "  -i, --interactive             keep standard input open\n"
+    "  -e, --env NAME=VALUE          set a variable; NAME alone takes this process's value\n"
+    "  --env-file FILE               read NAME=VALUE lines (# comments) from FILE\n"
+    "  -v, --volume SRC:DST[:ro]     bind-mount the host directory SRC at DST\n"
+    "  --tmpfs DST                   mount a fresh tmpfs at DST\n"
+    "  -w, --workdir DIR             working directory inside the pod\n"
+    "  -u, --user USER[:GROUP]       run as this user (names from the image's /etc/passwd)\n"
+    "  --entrypoint CMD              replace the image's Entrypoint (and drop its Cmd)\n"
+    "  --hostname NAME               the pod's host name\n"
+    "  -m, --memory SIZE             memory limit (such as 64M or 2G)\n"
+    "  --cpus N                      CPU time limit in CPUs (such as 0.5 or 2)\n"
+    "  --pids-limit N                most tasks at once (-1: no limit)\n"
+    "  --cap-add CAP, --cap-drop CAP add to or drop from the default capabilities (or ALL)\n"
+    "  --read-only                   mount the root file system read-only\n"
+    "  --network host|private        share the host's network, or a private one (default)\n"
+    "  --stop-signal SIGNAL          signal that stops the pod (default: the image's, else\n"
+    "                                SIGTERM)\n"
+    "  --stop-timeout SECONDS        SIGKILL this long after the stop signal (default 10)\n"
+    "  --rootfs auto|overlay|copy    as for render\n"
+    "  --pull missing|always|never   when to pull IMAGE (default: missing)\n"
+    "  --platform, --tls-verify, --creds, -q   as for pull\n";
+
 }  // namespace
 
 std::string help_text(Command command, Program program) {
@@ -92,7 +128,15 @@ std::string help_text(Command command, Program program) {
                        "  rmi REF...      remove image names from the store\n"
                        "  store verify    re-hash every blob; quarantine damaged ones\n"
                        "  render IMAGE    make an OCI runtime bundle (config.json + rootfs)\n"
-                       "  unrender DIR    unmount and remove a bundle made by render\n\n") +
+                       "  unrender DIR    unmount and remove a bundle made by render\n"
+                       "  run IMAGE       run an image as a pod\n"
+                       "  ps              list the pods\n"
+                       "  status NAME     show a pod's details\n"
+                       "  stop NAME       stop a pod (its stop signal, then SIGKILL)\n"
+                       "  kill NAME       send a signal to a pod's application\n"
+                       "  rm NAME         remove a pod that has ended\n"
+                       "  enter NAME      run a command inside a running pod\n"
+                       "  logs NAME       show a pod's output\n\n") +
                    global_help + "\nRun 'oci-pod COMMAND --help' for a command's options.\n";
         case Command::pull:
             body = std::string(
@@ -136,6 +180,74 @@ std::string help_text(Command command, Program program) {
                 "Usage: oci-pod unrender DIR\n\n"
                 "Remove a bundle made by `oci-pod render`: unmount its rootfs and delete DIR.\n"
                 "A directory render did not make is refused and left as it is.\n";
+            break;
+        case Command::run:
+            body = std::string("Usage: oci-pod run [OPTIONS] IMAGE [COMMAND [ARG...]]\n\n") +
+                   run_help_body;
+            break;
+        case Command::ps:
+            body =
+                "Usage: oci-pod ps [OPTIONS]\n\n"
+                "List the running pods: name, image, state, the pid of the pod's init, when it\n"
+                "was created, and its status (\"Up 3 minutes\", \"Exited (143) 2 minutes "
+                "ago\").\n\n"
+                "Options:\n"
+                "  -a, --all   also list the pods that have ended\n"
+                "  --json      print a JSON array of {name, image, state, pid, created, "
+                "exitCode}\n";
+            break;
+        case Command::status:
+            body =
+                "Usage: oci-pod status [OPTIONS] NAME\n\n"
+                "Show a pod: its image, state, init pid, machine and unit, bundle, command and\n"
+                "how it ended.\n\n"
+                "Options:\n"
+                "  --json   print a JSON object\n";
+            break;
+        case Command::stop:
+            body =
+                "Usage: oci-pod stop [OPTIONS] NAME\n\n"
+                "Stop a running pod: its stop signal, then SIGKILL after the stop timeout; waits\n"
+                "until it has ended. A pod run with -d under systemd is stopped through its "
+                "unit.\n\n"
+                "Options:\n"
+                "  -t, --time SECONDS   SIGKILL this long after the stop signal (default: the\n"
+                "                       pod's --stop-timeout)\n";
+            break;
+        case Command::kill:
+            body =
+                "Usage: oci-pod kill [OPTIONS] NAME\n\n"
+                "Send a signal to a running pod's init, which passes it on to the application.\n\n"
+                "Options:\n"
+                "  -s, --signal SIGNAL   the signal (default: SIGKILL)\n";
+            break;
+        case Command::rm:
+            body =
+                "Usage: oci-pod rm [OPTIONS] NAME\n\n"
+                "Remove a pod that has ended: its bundle, writable layer, log and state.\n\n"
+                "Options:\n"
+                "  -f, --force   stop the pod first when it is running\n";
+            break;
+        case Command::enter:
+            body =
+                "Usage: oci-pod enter NAME [COMMAND [ARG...]]\n\n"
+                "Run COMMAND (default: the pod's /bin/sh) inside a running pod: in all of its\n"
+                "namespaces, its root, cgroup, environment, user and capabilities. Exits with\n"
+                "COMMAND's status.\n";
+            break;
+        case Command::logs:
+            body =
+                "Usage: oci-pod logs [OPTIONS] NAME\n\n"
+                "Show a pod's output: from the journal for a pod run with -d under systemd,\n"
+                "else from the log the monitor keeps in the pod's state.\n\n"
+                "Options:\n"
+                "  -f, --follow   keep printing new output until the pod ends\n";
+            break;
+        case Command::run_pod:
+            body =
+                "Usage: oci-pod __run-pod NAME\n\n"
+                "Run a detached pod from its record (the main process of oci-pod-NAME.service\n"
+                "or of the monitor); not for direct use.\n";
             break;
         case Command::store:
         case Command::store_verify:

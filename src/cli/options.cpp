@@ -4,6 +4,7 @@
 #include <span>
 
 #include "c/json.hpp"
+#include "store/pods.hpp"
 
 namespace ocipod {
 
@@ -33,7 +34,28 @@ enum class Opt {
     jobs,
     max_layer_size,
     max_layer_entries,
-    pull_policy
+    pull_policy,
+    name,
+    rm,
+    detach,
+    interactive,
+    env_file,
+    volume,
+    tmpfs,
+    memory,
+    cpus,
+    pids_limit,
+    cap_add,
+    cap_drop,
+    network,
+    stop_signal,
+    stop_timeout,
+    all,
+    time,
+    signal,
+    force,
+    follow,
+    lock_fd
 };
 // optional_bool: "--name" means true, "--name=false" sets it; never consumes the next word.
 enum class Arg { none, required, optional_bool };
@@ -85,10 +107,70 @@ constexpr OptSpec render_opts[] = {
     {"quiet", 'q', Arg::none, Opt::quiet},
 };
 
+// run: render's options without --bundle and --json, and the pod's.
+constexpr OptSpec run_opts[] = {
+    {"name", 0, Arg::required, Opt::name},
+    {"rm", 0, Arg::none, Opt::rm},
+    {"detach", 'd', Arg::none, Opt::detach},
+    {"interactive", 'i', Arg::none, Opt::interactive},
+    {"env-file", 0, Arg::required, Opt::env_file},
+    {"volume", 'v', Arg::required, Opt::volume},
+    {"tmpfs", 0, Arg::required, Opt::tmpfs},
+    {"memory", 'm', Arg::required, Opt::memory},
+    {"cpus", 0, Arg::required, Opt::cpus},
+    {"pids-limit", 0, Arg::required, Opt::pids_limit},
+    {"cap-add", 0, Arg::required, Opt::cap_add},
+    {"cap-drop", 0, Arg::required, Opt::cap_drop},
+    {"network", 0, Arg::required, Opt::network},
+    {"stop-signal", 0, Arg::required, Opt::stop_signal},
+    {"stop-timeout", 0, Arg::required, Opt::stop_timeout},
+    {"rootfs", 0, Arg::required, Opt::rootfs},
+    {"entrypoint", 0, Arg::required, Opt::entrypoint},
+    {"env", 'e', Arg::required, Opt::env},
+    {"user", 'u', Arg::required, Opt::user},
+    {"workdir", 'w', Arg::required, Opt::workdir},
+    {"hostname", 0, Arg::required, Opt::hostname},
+    {"tty", 't', Arg::none, Opt::tty},
+    {"read-only", 0, Arg::none, Opt::read_only},
+    {"jobs", 0, Arg::required, Opt::jobs},
+    {"max-layer-size", 0, Arg::required, Opt::max_layer_size},
+    {"max-layer-entries", 0, Arg::required, Opt::max_layer_entries},
+    {"pull", 0, Arg::required, Opt::pull_policy},
+    {"platform", 0, Arg::required, Opt::platform},
+    {"tls-verify", 0, Arg::optional_bool, Opt::tls_verify},
+    {"creds", 0, Arg::required, Opt::creds},
+    {"quiet", 'q', Arg::none, Opt::quiet},
+};
+constexpr OptSpec ps_opts[] = {
+    {"all", 'a', Arg::none, Opt::all},
+    {"json", 0, Arg::none, Opt::json},
+};
+constexpr OptSpec status_opts[] = {
+    {"json", 0, Arg::none, Opt::json},
+};
+constexpr OptSpec stop_opts[] = {
+    {"time", 't', Arg::required, Opt::time},
+};
+constexpr OptSpec kill_opts[] = {
+    {"signal", 's', Arg::required, Opt::signal},
+};
+constexpr OptSpec rm_opts[] = {
+    {"force", 'f', Arg::none, Opt::force},
+};
+constexpr OptSpec logs_opts[] = {
+    {"follow", 'f', Arg::none, Opt::follow},
+};
+constexpr OptSpec run_pod_opts[] = {
+    {"lock-fd", 0, Arg::required, Opt::lock_fd},
+};
+
+// A stop timeout longer than a day is a typo.
+constexpr uint64_t max_stop_timeout = 86400;
+
 // More threads than this only add contention; a typo such as --jobs 1000 is refused.
 constexpr uint64_t max_jobs = 256;
 
-const char* command_name(Command c) {
+const char* name_of(Command c) {
     switch (c) {
         case Command::pull:
             return "pull";
@@ -106,10 +188,43 @@ const char* command_name(Command c) {
             return "render";
         case Command::unrender:
             return "unrender";
+        case Command::run:
+            return "run";
+        case Command::ps:
+            return "ps";
+        case Command::status:
+            return "status";
+        case Command::stop:
+            return "stop";
+        case Command::kill:
+            return "kill";
+        case Command::rm:
+            return "rm";
+        case Command::enter:
+            return "enter";
+        case Command::logs:
+            return "logs";
+        case Command::run_pod:
+            return "__run-pod";
         case Command::none:
             break;
     }
     return "";
+}
+
+// -v SRC:DST[:ro|rw]: SRC is a host path the command makes absolute; DST a container path.
+std::optional<PodMount> parse_volume(const std::string& v) {
+    auto parts = split(v, ':');
+    if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || !starts_with(parts[1], "/"))
+        return std::nullopt;
+    PodMount m{.destination = parts[1], .source = parts[0]};
+    if (parts.size() == 3) {
+        if (parts[2] == "ro")
+            m.read_only = true;
+        else if (parts[2] != "rw")
+            return std::nullopt;
+    }
+    return m;
 }
 
 std::optional<LogLevel> parse_log_level(std::string_view s) {
@@ -159,9 +274,12 @@ public:
             const std::string& a = args_[i];
             if (a == "--") {
                 ++i;
-                // render: "--" ends the options; IMAGE may still follow, then COMMAND.
-                if (cl_.command == Command::render && cl_.render.pull.source.empty() &&
-                    i < args_.size())
+                // render, run: "--" ends the options; IMAGE may still follow, then COMMAND
+                // (enter: NAME, then COMMAND).
+                if ((cl_.command == Command::render || cl_.command == Command::run) &&
+                    render_args().pull.source.empty() && i < args_.size())
+                    TRY(positional(args_[i++]));
+                else if (cl_.command == Command::enter && cl_.pod.name.empty() && i < args_.size())
                     TRY(positional(args_[i++]));
                 break;
             }
@@ -183,7 +301,7 @@ private:
         if (program_ == Program::fetch) return "see 'oci-pod-fetch --help'";
         if (program_ == Program::render) return "see 'oci-pod-render --help'";
         if (cl_.command == Command::none) return "see 'oci-pod --help'";
-        return strf("see 'oci-pod %s --help'", command_name(cl_.command));
+        return strf("see 'oci-pod %s --help'", name_of(cl_.command));
     }
 
     Error usage(std::string message) const {
@@ -200,6 +318,22 @@ private:
                 return inspect_opts;
             case Command::render:
                 return render_opts;
+            case Command::run:
+                return run_opts;
+            case Command::ps:
+                return ps_opts;
+            case Command::status:
+                return status_opts;
+            case Command::stop:
+                return stop_opts;
+            case Command::kill:
+                return kill_opts;
+            case Command::rm:
+                return rm_opts;
+            case Command::logs:
+                return logs_opts;
+            case Command::run_pod:
+                return run_pod_opts;
             default:
                 return {};
         }
@@ -256,8 +390,13 @@ private:
         return {};
     }
 
-    // The pull options of pull, or of render's pull-if-missing.
-    PullArgs& pull() { return cl_.command == Command::render ? cl_.render.pull : cl_.pull; }
+    // The render options of render or run.
+    RenderArgs& render_args() { return cl_.command == Command::run ? cl_.run.render : cl_.render; }
+    // The pull options of pull, or of render's and run's pull-if-missing.
+    PullArgs& pull() {
+        return cl_.command == Command::render || cl_.command == Command::run ? render_args().pull
+                                                                             : cl_.pull;
+    }
 
     Error bad_value(const std::string& v, const std::string& spelled, const char* expected) const {
         return usage(strf("invalid value '%s' for '%s' (expected %s)", printable(v).c_str(),
@@ -321,6 +460,10 @@ private:
             case Opt::json:
                 if (cl_.command == Command::render)
                     cl_.render.json = true;
+                else if (cl_.command == Command::ps)
+                    cl_.ps.json = true;
+                else if (cl_.command == Command::status)
+                    cl_.pod.json = true;
                 else
                     cl_.images.json = true;
                 break;
@@ -346,8 +489,121 @@ private:
         return {};
     }
 
+    Status apply_pod(Opt id, const std::string& v, const std::string& spelled) {
+        RunArgs& r = cl_.run;
+        PodArgs& p = cl_.pod;
+        switch (id) {
+            case Opt::name:
+                if (!check_pod_name(v))
+                    return bad_value(v, spelled,
+                                     "1 to 64 of A-Z a-z 0-9 . - _, not starting with . or -");
+                r.name = v;
+                break;
+            case Opt::rm:
+                r.remove = true;
+                break;
+            case Opt::detach:
+                r.detach = true;
+                break;
+            case Opt::interactive:
+                r.interactive = true;
+                break;
+            case Opt::env_file:
+                if (v.empty()) return bad_value(v, spelled, "a file");
+                r.env_files.push_back(v);
+                break;
+            case Opt::volume: {
+                auto m = parse_volume(v);
+                if (!m) return bad_value(v, spelled, "HOST-DIR:/CONTAINER-DIR[:ro|rw]");
+                r.mounts.push_back(std::move(*m));
+                break;
+            }
+            case Opt::tmpfs:
+                if (!starts_with(v, "/")) return bad_value(v, spelled, "an absolute path");
+                {
+                    PodMount m;
+                    m.destination = v;
+                    m.tmpfs = true;
+                    r.mounts.push_back(std::move(m));
+                }
+                break;
+            case Opt::memory: {
+                auto n = parse_byte_size(v);
+                if (!n || *n == 0 || *n > static_cast<uint64_t>(INT64_MAX))
+                    return bad_value(v, spelled, "a size such as 64M or 2G");
+                r.resources.memory_bytes = static_cast<int64_t>(*n);
+                break;
+            }
+            case Opt::cpus: {
+                auto n = parse_cpus(v);
+                if (!n) return bad_value(v, spelled, "a number of CPUs such as 0.5 or 2");
+                r.resources.cpu_millis = n;
+                break;
+            }
+            case Opt::pids_limit: {
+                if (v == "-1") {
+                    r.resources.pids_limit = -1;
+                    break;
+                }
+                auto n = parse_count(v, INT64_MAX);
+                if (!n) return bad_value(v, spelled, "a positive number, or -1 for no limit");
+                r.resources.pids_limit = static_cast<int64_t>(*n);
+                break;
+            }
+            case Opt::cap_add:
+            case Opt::cap_drop: {
+                std::string name = to_lower(v) == "all" ? "ALL" : capability_name(v).value_or("");
+                if (name.empty()) return bad_value(v, spelled, "a capability such as NET_ADMIN");
+                (id == Opt::cap_add ? r.cap_add : r.cap_drop).push_back(name);
+                break;
+            }
+            case Opt::network:
+                if (v == "host")
+                    r.host_network = true;
+                else if (v == "private")
+                    r.host_network = false;
+                else
+                    return bad_value(v, spelled, "host or private");
+                break;
+            case Opt::stop_signal:
+                if (!signal_number(v)) return bad_value(v, spelled, "a signal such as SIGTERM");
+                r.stop_signal = v;
+                break;
+            case Opt::stop_timeout:
+            case Opt::time: {
+                auto n = parse_u64(v);
+                if (!n || *n > max_stop_timeout)
+                    return bad_value(v, spelled, "seconds, from 0 to 86400");
+                (id == Opt::time ? p.timeout : r.stop_timeout) = static_cast<int>(*n);
+                break;
+            }
+            case Opt::all:
+                cl_.ps.all = true;
+                break;
+            case Opt::signal:
+                if (!signal_number(v)) return bad_value(v, spelled, "a signal such as SIGTERM");
+                p.signal = v;
+                break;
+            case Opt::force:
+                p.force = true;
+                break;
+            case Opt::follow:
+                p.follow = true;
+                break;
+            case Opt::lock_fd: {
+                auto n = parse_u64(v);
+                if (!n || *n < 3 || *n > 1024) return bad_value(v, spelled, "a descriptor");
+                p.lock_fd = static_cast<int>(*n);
+                break;
+            }
+            default:
+                break;
+        }
+        return {};
+    }
+
     Status apply_render(Opt id, const std::string& v, const std::string& spelled) {
-        RenderArgs& r = cl_.render;
+        RenderArgs& r = render_args();
         switch (id) {
             case Opt::bundle:
                 if (v.empty()) return usage(strf("option '%s' needs a directory", spelled.c_str()));
@@ -418,7 +674,7 @@ private:
                 }
                 break;
             default:
-                break;
+                return apply_pod(id, v, spelled);
         }
         return {};
     }
@@ -440,6 +696,24 @@ private:
                     cl_.command = Command::render;
                 else if (a == "unrender")
                     cl_.command = Command::unrender;
+                else if (a == "run")
+                    cl_.command = Command::run;
+                else if (a == "ps")
+                    cl_.command = Command::ps;
+                else if (a == "status")
+                    cl_.command = Command::status;
+                else if (a == "stop")
+                    cl_.command = Command::stop;
+                else if (a == "kill")
+                    cl_.command = Command::kill;
+                else if (a == "rm")
+                    cl_.command = Command::rm;
+                else if (a == "enter")
+                    cl_.command = Command::enter;
+                else if (a == "logs")
+                    cl_.command = Command::logs;
+                else if (a == "__run-pod")
+                    cl_.command = Command::run_pod;
                 else
                     return usage(strf("unknown command '%s'", printable(a).c_str()));
                 return {};
@@ -449,10 +723,19 @@ private:
                 cl_.command = Command::store_verify;
                 return {};
             case Command::render:
+            case Command::run:
                 // The first word after IMAGE starts COMMAND; its words are taken as they are.
-                if (!cl_.render.pull.source.empty()) {
-                    if (!cl_.render.command) cl_.render.command.emplace();
-                    cl_.render.command->push_back(a);
+                if (!render_args().pull.source.empty()) {
+                    if (!render_args().command) render_args().command.emplace();
+                    render_args().command->push_back(a);
+                    rest_positional_ = true;
+                    return {};
+                }
+                break;
+            case Command::enter:
+                // Likewise the first word after NAME.
+                if (!cl_.pod.name.empty()) {
+                    cl_.pod.command.push_back(a);
                     rest_positional_ = true;
                     return {};
                 }
@@ -474,7 +757,20 @@ private:
                 cl_.rmi.refs.push_back(a);
                 return {};
             case Command::render:
-                cl_.render.pull.source = a;
+            case Command::run:
+                render_args().pull.source = a;
+                return {};
+            case Command::status:
+            case Command::stop:
+            case Command::kill:
+            case Command::rm:
+            case Command::enter:
+            case Command::logs:
+            case Command::run_pod:
+                if (!cl_.pod.name.empty()) return too_many(a);
+                if (!check_pod_name(a))
+                    return usage(strf("invalid pod name '%s'", printable(a).c_str()));
+                cl_.pod.name = a;
                 return {};
             case Command::unrender:
                 if (!cl_.unrender.bundle.empty()) return too_many(a);
@@ -512,6 +808,18 @@ private:
             case Command::unrender:
                 if (cl_.unrender.bundle.empty()) return usage("missing DIR");
                 break;
+            case Command::run:
+                if (cl_.run.render.pull.source.empty()) return usage("missing IMAGE");
+                break;
+            case Command::status:
+            case Command::stop:
+            case Command::kill:
+            case Command::rm:
+            case Command::enter:
+            case Command::logs:
+            case Command::run_pod:
+                if (cl_.pod.name.empty()) return usage("missing NAME");
+                break;
             default:
                 break;
         }
@@ -529,6 +837,30 @@ private:
 Result<CommandLine> parse_command_line(const std::vector<std::string>& args,
                                        std::string_view default_root, Program program) {
     return Parser(args, default_root, program).run();
+}
+
+const char* command_name(Command command) {
+    return name_of(command);
+}
+
+std::optional<uint64_t> parse_cpus(std::string_view text) {
+    size_t dot = text.find('.');
+    std::string_view whole = text.substr(0, dot);
+    std::string_view frac = dot == std::string_view::npos ? "" : text.substr(dot + 1);
+    if (whole.empty() && frac.empty()) return std::nullopt;
+    if (dot != std::string_view::npos && frac.empty()) return std::nullopt;
+    if (frac.size() > 3) return std::nullopt;  // finer than a thousandth of a CPU
+    auto w = whole.empty() ? std::optional<uint64_t>(0) : parse_u64(whole);
+    if (!w || *w > 1000) return std::nullopt;
+    uint64_t millis = *w * 1000;
+    if (!frac.empty()) {
+        auto f = parse_u64(frac);
+        if (!f) return std::nullopt;
+        for (size_t k = frac.size(); k < 3; ++k) *f *= 10;
+        millis += *f;
+    }
+    if (millis == 0 || millis > 1000 * 1000) return std::nullopt;
+    return millis;
 }
 
 std::string default_root_from_environment() {

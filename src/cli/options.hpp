@@ -26,10 +26,30 @@
 #include "fetch/credentials.hpp"
 #include "oci/platform.hpp"
 #include "render/rootfs.hpp"
+#include "render/runtime_config.hpp"
 
 namespace ocipod {
 
-enum class Command { none, pull, images, inspect, rmi, store, store_verify, render, unrender };
+enum class Command {
+    none,
+    pull,
+    images,
+    inspect,
+    rmi,
+    store,
+    store_verify,
+    render,
+    unrender,
+    run,
+    ps,
+    status,
+    stop,
+    kill,
+    rm,
+    enter,
+    logs,
+    run_pod,  // hidden: the process that runs a detached pod from its record
+};
 
 // The store's directory when neither --root nor $OCI_POD_ROOT is given. Fixed rather than derived
 // from ./configure's localstatedir (which defaults to /usr/local/var), so every build agrees on
@@ -95,6 +115,40 @@ struct UnrenderArgs {
     std::string bundle;
 };
 
+// oci-pod run: render's options (IMAGE, COMMAND, --entrypoint, -e, -u, -w, --hostname, -t,
+// --read-only, --rootfs, --pull ...; render.bundle unused) plus the pod's.
+struct RunArgs {
+    RenderArgs render;
+    std::string name;  // "" = generated
+    bool remove = false;
+    bool detach = false;
+    bool interactive = false;
+    std::vector<std::string> env_files;  // read by the command, in order, before -e
+    std::vector<PodMount> mounts;        // -v and --tmpfs, in order; bind sources as given
+    PodResources resources;
+    std::vector<std::string> cap_add, cap_drop;  // checked names ("CAP_NET_ADMIN") or "ALL"
+    bool host_network = false;
+    std::string stop_signal;  // as given; checked to name a signal
+    std::optional<int> stop_timeout;
+};
+
+struct PsArgs {
+    bool all = false;
+    bool json = false;
+};
+
+// status, stop, kill, rm, enter, logs and the hidden run-pod: one pod by name.
+struct PodArgs {
+    std::string name;
+    bool json = false;                 // status
+    std::optional<int> timeout;        // stop -t
+    std::string signal;                // kill -s (checked); "" = SIGKILL
+    bool force = false;                // rm -f
+    bool follow = false;               // logs -f
+    std::vector<std::string> command;  // enter: the words after NAME
+    int lock_fd = -1;                  // run-pod: the pod's lock, inherited
+};
+
 struct CommandLine {
     GlobalOptions global;
     Command command = Command::none;
@@ -106,6 +160,9 @@ struct CommandLine {
     RmiArgs rmi;
     RenderArgs render;
     UnrenderArgs unrender;
+    RunArgs run;
+    PsArgs ps;
+    PodArgs pod;
 };
 
 // Which executable is parsing: oci-pod-fetch and oci-pod-render have no commands, their arguments
@@ -124,6 +181,13 @@ std::string default_root_from_environment();
 // optional binary suffix K, M, G or T (powers of 1024; "KiB" and "KB" mean the same). nullopt
 // when malformed ("1.5G", "-1", "10X") or when it does not fit in 64 bits.
 std::optional<uint64_t> parse_byte_size(std::string_view text);
+
+// --cpus as docker takes it ("1.5", "0.25", "2"): thousandths of a CPU, nullopt when malformed,
+// zero or above 1000 CPUs.
+std::optional<uint64_t> parse_cpus(std::string_view text);
+
+// The command's name as the user types it ("store verify").
+const char* command_name(Command command);
 
 // Help text for a command (Command::none: the overview).
 std::string help_text(Command command, Program program = Program::oci_pod);

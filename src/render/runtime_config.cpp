@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <string.h>
 
+#include <sys/capability.h>
+
 #include <algorithm>
 #include <map>
 
@@ -34,28 +36,6 @@ constexpr const char* dropped_labels_key = "io.oci-pod.image.droppedLabels";
 // say so; THREATS 82).
 constexpr const char* unsafe_label_prefixes[] = {"run.oci.", "org.systemd.property.",
                                                  "module.wasm.image/", "io.oci-pod."};
-
-// The signal names Docker and podman accept ("SIGTERM", "term", "15", "SIGRTMIN+3").
-bool is_signal(std::string_view s) {
-    if (s.empty()) return false;
-    if (auto n = parse_u64(s)) return *n >= 1 && *n <= 64;
-    std::string name(s);
-    for (char& c : name) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
-    if (starts_with(name, "SIG")) name.erase(0, 3);
-    if (name == "IOT" || name == "POLL" || name == "CLD") return true;
-    for (int sig = 1; sig < 32; ++sig) {
-        const char* abbrev = sigabbrev_np(sig);
-        if (abbrev && name == abbrev) return true;
-    }
-    // Realtime signals: glibc's SIGRTMIN is 34 and SIGRTMAX 64 on Linux.
-    if (name == "RTMIN" || name == "RTMAX") return true;
-    for (const char* base : {"RTMIN+", "RTMAX-"}) {
-        if (!starts_with(name, base)) continue;
-        auto n = parse_u64(std::string_view(name).substr(6));
-        return n && *n >= 1 && *n <= 30;
-    }
-    return false;
-}
 
 // A container path made absolute and cleaned lexically, with ".." stopping at "/": it names a
 // place inside the container root whatever the image wrote (THREATS 81, CVE-2022-23648).
@@ -153,6 +133,34 @@ JsonPtr user_json(const ContainerUser& user) {
     return o;
 }
 
+// The default set, minus --cap-drop, plus --cap-add; in bounding, effective and permitted only
+// (inheritable and ambient stay empty, THREATS §2.4).
+Result<JsonPtr> capabilities_json(const std::vector<std::string>& add,
+                                  const std::vector<std::string>& drop) {
+    std::vector<std::string> set = default_capability_names();
+    auto names = [](const std::vector<std::string>& given) -> Result<std::vector<std::string>> {
+        std::vector<std::string> out;
+        for (const auto& g : given) {
+            if (to_lower(g) == "all") {
+                auto all = all_capability_names();
+                out.insert(out.end(), all.begin(), all.end());
+                continue;
+            }
+            auto name = capability_name(g);
+            if (!name)
+                return make_error(EINVAL, "'%s' is not a capability, refusing",
+                                  printable(g).c_str());
+            out.push_back(*name);
+        }
+        return out;
+    };
+    for (const auto& d : TRY(names(drop)))
+        set.erase(std::remove(set.begin(), set.end(), d), set.end());
+    for (const auto& a : TRY(names(add)))
+        if (std::find(set.begin(), set.end(), a) == set.end()) set.push_back(a);
+    return capabilities_from_names(set);
+}
+
 Result<JsonPtr> process_json(const ImageRunConfig& image, int rootfs_dirfd,
                              const RuntimeConfigOptions& options) {
     const std::string& spec = options.user ? *options.user : image.user;
@@ -167,7 +175,8 @@ Result<JsonPtr> process_json(const ImageRunConfig& image, int rootfs_dirfd,
     json_object_set_new(p.get(), "args", json_from_string_array(args).release());
     json_object_set_new(p.get(), "env", json_from_string_array(env).release());
     json_object_set_new(p.get(), "cwd", json_string(clean_container_path(wd).c_str()));
-    json_object_set_new(p.get(), "capabilities", default_capabilities().release());
+    json_object_set_new(p.get(), "capabilities",
+                        TRY(capabilities_json(options.cap_add, options.cap_drop)).release());
     json_object_set_new(p.get(), "rlimits", default_rlimits().release());
     json_object_set_new(p.get(), "noNewPrivileges", json_true());
     return p;
@@ -181,7 +190,7 @@ bool unsafe_label(const std::string& key) {
 
 // conversion.md "Annotations": implicit annotations first, then Config.Labels, which take
 // precedence on a conflict; values from the image are never modified.
-Result<JsonPtr> annotations_json(const ImageRunConfig& image) {
+Result<JsonPtr> annotations_json(const ImageRunConfig& image, const RuntimeConfigOptions& options) {
     std::map<std::string, std::string> a = image.image_annotations;
     if (!image.stop_signal.empty()) a[stop_signal_key] = image.stop_signal;
     if (!image.exposed_ports.empty()) a[exposed_ports_key] = join(image.exposed_ports, ',');
@@ -199,9 +208,10 @@ Result<JsonPtr> annotations_json(const ImageRunConfig& image) {
             a[k] = v;
     }
     if (!dropped.empty()) a[dropped_labels_key] = join(dropped, ',');
+    if (!options.stop_signal.empty()) a[stop_signal_key] = options.stop_signal;
 
     // The runner sends this signal on stop; whichever source set it, it must name one.
-    if (auto it = a.find(stop_signal_key); it != a.end() && !is_signal(it->second))
+    if (auto it = a.find(stop_signal_key); it != a.end() && !signal_number(it->second))
         return make_error(EINVAL, "stop signal '%s' is not a signal, refusing",
                           printable(it->second).c_str());
     return json_from_string_map(a);
@@ -218,10 +228,89 @@ Status check_utf8(const RuntimeConfigOptions& options) {
     if (options.user) all.push_back(&*options.user);
     if (options.working_dir) all.push_back(&*options.working_dir);
     all.push_back(&options.hostname);
+    for (const auto& m : options.mounts) {
+        all.push_back(&m.destination);
+        all.push_back(&m.source);
+    }
     for (const std::string* s : all)
         if (!JsonPtr(json_stringn(s->data(), s->size())))
             return make_error(EINVAL, "'%s' is not valid UTF-8, refusing", printable(*s).c_str());
     return {};
+}
+
+JsonPtr mount_json(const PodMount& m) {
+    JsonPtr o(json_object());
+    std::string dest = clean_container_path(m.destination);
+    json_object_set_new(o.get(), "destination", json_string(dest.c_str()));
+    std::vector<std::string> opts;
+    if (m.tmpfs) {
+        json_object_set_new(o.get(), "type", json_string("tmpfs"));
+        json_object_set_new(o.get(), "source", json_string("tmpfs"));
+        opts = {"nosuid", "nodev", "mode=1777"};
+    } else {
+        // A bind mount of the user's host path; nosuid and nodev as podman sets them.
+        json_object_set_new(o.get(), "type", json_string("bind"));
+        json_object_set_new(o.get(), "source", json_stringn(m.source.data(), m.source.size()));
+        opts = {"rbind", "nosuid", "nodev"};
+    }
+    if (m.read_only) opts.push_back("ro");
+    json_object_set_new(o.get(), "options", json_from_string_array(opts).release());
+    return o;
+}
+
+Result<JsonPtr> mounts_json(const RuntimeConfigOptions& options) {
+    JsonPtr mounts = default_mounts();
+    for (const auto& m : options.mounts) {
+        if (!starts_with(m.destination, "/"))
+            return make_error(EINVAL, "mount destination '%s' is not absolute",
+                              printable(m.destination).c_str());
+        if (!m.tmpfs && !starts_with(m.source, "/"))
+            return make_error(EINVAL, "bind mount source '%s' is not absolute",
+                              printable(m.source).c_str());
+        json_array_append_new(mounts.get(), mount_json(m).release());
+    }
+    return mounts;
+}
+
+// linux.resources (config-linux.md "Control groups") from the pod options, next to the device
+// rules; --cpus N is a quota of N periods of 100 ms per 100 ms, as docker sets it.
+Status add_resources(json_t* linux_obj, const PodResources& r) {
+    json_t* res = json_object_get(linux_obj, "resources");
+    if (r.memory_bytes) {
+        if (*r.memory_bytes <= 0) return make_error(EINVAL, "memory limit must be positive");
+        JsonPtr mem(json_object());
+        json_object_set_new(mem.get(), "limit", json_integer(*r.memory_bytes));
+        json_object_set_new(res, "memory", mem.release());
+    }
+    if (r.cpu_millis) {
+        if (*r.cpu_millis == 0 || *r.cpu_millis > 1000000)
+            return make_error(EINVAL, "CPU limit out of range");
+        constexpr uint64_t period = 100000;
+        JsonPtr cpu(json_object());
+        json_object_set_new(cpu.get(), "quota",
+                            json_integer(static_cast<json_int_t>(*r.cpu_millis * period / 1000)));
+        json_object_set_new(cpu.get(), "period", json_integer(static_cast<json_int_t>(period)));
+        json_object_set_new(res, "cpu", cpu.release());
+    }
+    if (r.pids_limit) {
+        JsonPtr pids(json_object());
+        json_object_set_new(pids.get(), "limit", json_integer(*r.pids_limit));
+        json_object_set_new(res, "pids", pids.release());
+    }
+    return {};
+}
+
+// The host's network: no network namespace entry (config-linux.md "Namespaces": without one the
+// container shares the runtime's).
+void use_host_network(json_t* linux_obj) {
+    json_t* ns = json_object_get(linux_obj, "namespaces");
+    for (size_t i = 0; i < json_array_size(ns); ++i) {
+        const char* type = json_string_value(json_object_get(json_array_get(ns, i), "type"));
+        if (type && strcmp(type, "network") == 0) {
+            json_array_remove(ns, i);
+            return;
+        }
+    }
 }
 
 JsonPtr root_json(bool readonly) {
@@ -237,7 +326,11 @@ Result<std::string> make_runtime_config(const ImageRunConfig& image, int rootfs_
                                         const RuntimeConfigOptions& options) {
     TRY(check_utf8(options));
     JsonPtr process = TRY(process_json(image, rootfs_dirfd, options));
-    JsonPtr annotations = TRY_WRAP(annotations_json(image), "annotations");
+    JsonPtr annotations = TRY_WRAP(annotations_json(image, options), "annotations");
+    JsonPtr mounts = TRY(mounts_json(options));
+    JsonPtr linux_obj = default_linux();
+    TRY(add_resources(linux_obj.get(), options.resources));
+    if (options.host_network) use_host_network(linux_obj.get());
 
     JsonPtr doc(json_object());
     json_object_set_new(doc.get(), "ociVersion", json_string(runtime_spec_version));
@@ -246,11 +339,51 @@ Result<std::string> make_runtime_config(const ImageRunConfig& image, int rootfs_
     if (!options.hostname.empty())
         json_object_set_new(doc.get(), "hostname",
                             json_stringn(options.hostname.data(), options.hostname.size()));
-    json_object_set_new(doc.get(), "mounts", default_mounts().release());
+    json_object_set_new(doc.get(), "mounts", mounts.release());
     if (json_object_size(annotations.get()) > 0)
         json_object_set_new(doc.get(), "annotations", annotations.release());
-    json_object_set_new(doc.get(), "linux", default_linux().release());
+    json_object_set_new(doc.get(), "linux", linux_obj.release());
     return json_dump(doc.get(), true) + "\n";
+}
+
+std::optional<int> signal_number(std::string_view s) {
+    if (s.empty()) return std::nullopt;
+    if (auto n = parse_u64(s)) {
+        if (*n >= 1 && *n <= 64) return static_cast<int>(*n);
+        return std::nullopt;
+    }
+    std::string name(s);
+    for (char& c : name) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+    if (starts_with(name, "SIG")) name.erase(0, 3);
+    if (name == "IOT") return SIGABRT;
+    if (name == "POLL") return SIGIO;
+    if (name == "CLD") return SIGCHLD;
+    for (int sig = 1; sig < 32; ++sig) {
+        const char* abbrev = sigabbrev_np(sig);
+        if (abbrev && name == abbrev) return sig;
+    }
+    // Realtime signals: glibc's SIGRTMIN is 34 and SIGRTMAX 64 on Linux.
+    constexpr int rtmin = 34, rtmax = 64;
+    if (name == "RTMIN") return rtmin;
+    if (name == "RTMAX") return rtmax;
+    for (const char* base : {"RTMIN+", "RTMAX-"}) {
+        if (!starts_with(name, base)) continue;
+        auto n = parse_u64(std::string_view(name).substr(6));
+        if (!n || *n < 1 || *n > 30) return std::nullopt;
+        return base[3] == 'I' ? rtmin + static_cast<int>(*n) : rtmax - static_cast<int>(*n);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> capability_name(std::string_view s) {
+    std::string lower = to_lower(s);
+    if (!starts_with(lower, "cap_")) lower = "cap_" + lower;
+    cap_value_t value;
+    // The runtime's config parser knows capabilities up to CAP_CHECKPOINT_RESTORE (40).
+    if (cap_from_name(lower.c_str(), &value) != 0 || value < 0 || value > 40) return std::nullopt;
+    std::string upper = lower;
+    for (char& c : upper) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+    return upper;
 }
 
 }  // namespace ocipod

@@ -16,12 +16,18 @@
 //     /dev/shm, /dev/mqueue, /sys (ro), /sys/fs/cgroup (ro); the default masked and readonly
 //     paths; the 14 default capabilities in bounding/effective/permitted, inheritable and ambient
 //     empty; noNewPrivileges; RLIMIT_NOFILE 1024:1024; root.path "rootfs".
+// Pod options (oci-pod run) add to that: extra mounts after the defaults (bind mounts of host
+// paths the caller chose, tmpfs), linux.resources memory/cpu/pids, capabilities added to or
+// dropped from the default set, the host's network (no network namespace), and a stop signal
+// that replaces the image's.
 // ociVersion is runtime_spec_version. Image data never leaves the rootfs: WorkingDir and Volumes
 // are container paths, cleaned and made absolute; nothing is resolved on the host.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.hpp"
@@ -30,6 +36,21 @@
 namespace ocipod {
 
 inline constexpr const char* runtime_spec_version = "1.0.2";
+
+// An extra mount: a bind mount of a host path (source absolute, chosen by the user, never by the
+// image) or a fresh tmpfs (source empty).
+struct PodMount {
+    std::string destination;  // absolute container path
+    std::string source;       // bind: absolute host path; tmpfs: ""
+    bool tmpfs = false;
+    bool read_only = false;
+};
+
+struct PodResources {
+    std::optional<int64_t> memory_bytes;  // linux.resources.memory.limit
+    std::optional<uint64_t> cpu_millis;   // 1500 = 1.5 CPUs: cpu.quota/cpu.period
+    std::optional<int64_t> pids_limit;    // linux.resources.pids.limit
+};
 
 struct RuntimeConfigOptions {
     std::optional<std::vector<std::string>> entrypoint;  // replaces the image's Entrypoint
@@ -40,7 +61,21 @@ struct RuntimeConfigOptions {
     std::string hostname;  // "" = none set
     bool terminal = false;
     bool readonly_rootfs = false;
+    std::vector<PodMount> mounts;  // after the default mounts, in this order
+    PodResources resources;
+    // Capability names ("CAP_NET_ADMIN", "net_admin") or "ALL"; drops apply first, then adds.
+    std::vector<std::string> cap_add, cap_drop;
+    bool host_network = false;  // no network namespace: the pod shares the host's
+    std::string stop_signal;    // "" = the image's StopSignal
 };
+
+// A signal as Docker and podman accept it ("SIGTERM", "term", "15", "SIGRTMIN+3") as its number;
+// nullopt when s names none.
+std::optional<int> signal_number(std::string_view s);
+
+// A capability name as --cap-add takes it ("net_admin", "CAP_NET_ADMIN") in config.json's form
+// ("CAP_NET_ADMIN"); nullopt when it names none.
+std::optional<std::string> capability_name(std::string_view s);
 
 // rootfs_dirfd: the rendered root, for /etc/passwd and /etc/group lookups. Returns the JSON text.
 Result<std::string> make_runtime_config(const ImageRunConfig& image, int rootfs_dirfd,

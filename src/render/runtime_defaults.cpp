@@ -12,6 +12,9 @@
 //     that expect Docker's set (ping, mknod in builds) behave the same.
 #include "render/runtime_defaults.hpp"
 
+#include <sys/capability.h>
+
+#include <cctype>
 #include <vector>
 
 namespace ocipod {
@@ -69,9 +72,33 @@ JsonPtr string_array(const char* const (&items)[N]) {
 }  // namespace
 
 JsonPtr default_capabilities() {
+    return capabilities_from_names(default_capability_names());
+}
+
+std::vector<std::string> default_capability_names() {
+    return {std::begin(capabilities), std::end(capabilities)};
+}
+
+std::vector<std::string> all_capability_names() {
+    std::vector<std::string> out;
+    // 0..CAP_CHECKPOINT_RESTORE (40): the capabilities the runtime's config parser knows.
+    for (cap_value_t v = 0; v <= 40; ++v) {
+        char* name = cap_to_name(v);
+        if (!name) continue;
+        std::string upper(name);
+        cap_free(name);
+        // A libcap older than the kernel names what it does not know by number.
+        if (upper.empty() || isdigit(static_cast<unsigned char>(upper[0]))) continue;
+        for (char& c : upper) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+        out.push_back(upper);
+    }
+    return out;
+}
+
+JsonPtr capabilities_from_names(const std::vector<std::string>& names) {
     JsonPtr caps(json_object());
     for (const char* set : {"bounding", "effective", "permitted"})
-        json_object_set_new(caps.get(), set, string_array(capabilities).release());
+        json_object_set_new(caps.get(), set, json_from_string_array(names).release());
     json_object_set_new(caps.get(), "inheritable", json_array());
     json_object_set_new(caps.get(), "ambient", json_array());
     return caps;

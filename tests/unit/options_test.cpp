@@ -1,8 +1,8 @@
-#include <CppUTest/TestHarness.h>
-
 #include <cstdlib>
 
 #include "cli/options.hpp"
+
+#include <CppUTest/TestHarness.h>
 
 using namespace ocipod;
 

@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -339,4 +340,132 @@ TEST(RuntimeConfig, CallerStringsMustBeUtf8) {
     options = {};
     options.hostname = "h\xff";
     LONGS_EQUAL(EINVAL, fails().code);
+}
+
+TEST(RuntimeConfig, PodResourcesLandInLinuxResources) {
+    options.resources.memory_bytes = 64ll << 20;
+    options.resources.cpu_millis = 1500;
+    options.resources.pids_limit = 100;
+    JsonPtr doc = make();
+    const json_t* res = at(doc.get(), {"linux", "resources"});
+    LONGS_EQUAL(64ll << 20, json_integer_value(at(res, {"memory", "limit"})));
+    LONGS_EQUAL(150000, json_integer_value(at(res, {"cpu", "quota"})));
+    LONGS_EQUAL(100000, json_integer_value(at(res, {"cpu", "period"})));
+    LONGS_EQUAL(100, json_integer_value(at(res, {"pids", "limit"})));
+    // The device rules stay.
+    LONGS_EQUAL(1, json_array_size(json_object_get(res, "devices")));
+
+    options.resources = {};
+    JsonPtr none = make();
+    res = at(none.get(), {"linux", "resources"});
+    CHECK(json_object_get(res, "memory") == nullptr);
+    CHECK(json_object_get(res, "cpu") == nullptr);
+    CHECK(json_object_get(res, "pids") == nullptr);
+
+    options.resources.memory_bytes = 0;
+    LONGS_EQUAL(EINVAL, fails().code);
+}
+
+TEST(RuntimeConfig, ExtraMountsFollowTheDefaults) {
+    options.mounts = {
+        {.destination = "/data/../srv", .source = "/var/tmp/x", .tmpfs = false, .read_only = true},
+        {.destination = "/scratch", .source = "", .tmpfs = true}};
+    JsonPtr doc = make();
+    const json_t* mounts = json_object_get(doc.get(), "mounts");
+    size_t n = json_array_size(mounts);
+    CHECK(n >= 3);
+    const json_t* bind = json_array_get(mounts, n - 2);
+    STRCMP_EQUAL("/srv", str_at(bind, {"destination"}).c_str());
+    STRCMP_EQUAL("bind", str_at(bind, {"type"}).c_str());
+    STRCMP_EQUAL("/var/tmp/x", str_at(bind, {"source"}).c_str());
+    Strings opts = strings(json_object_get(bind, "options"));
+    CHECK(std::find(opts.begin(), opts.end(), "rbind") != opts.end());
+    CHECK(std::find(opts.begin(), opts.end(), "ro") != opts.end());
+    const json_t* tmpfs = json_array_get(mounts, n - 1);
+    STRCMP_EQUAL("/scratch", str_at(tmpfs, {"destination"}).c_str());
+    STRCMP_EQUAL("tmpfs", str_at(tmpfs, {"type"}).c_str());
+    opts = strings(json_object_get(tmpfs, "options"));
+    CHECK(std::find(opts.begin(), opts.end(), "ro") == opts.end());
+
+    options.mounts = {
+        {.destination = "/x", .source = "relative", .tmpfs = false, .read_only = false}};
+    LONGS_EQUAL(EINVAL, fails().code);
+    options.mounts = {{.destination = "x", .source = "", .tmpfs = true}};
+    LONGS_EQUAL(EINVAL, fails().code);
+}
+
+TEST(RuntimeConfig, CapAddAndDrop) {
+    options.cap_drop = {"net_raw", "CAP_MKNOD"};
+    options.cap_add = {"NET_ADMIN", "cap_sys_time", "CAP_CHOWN"};
+    JsonPtr doc = make();
+    for (const char* set : {"bounding", "effective", "permitted"}) {
+        Strings caps = strings(at(doc.get(), {"process", "capabilities", set}));
+        CHECK_TEXT(std::find(caps.begin(), caps.end(), "CAP_NET_RAW") == caps.end(), set);
+        CHECK_TEXT(std::find(caps.begin(), caps.end(), "CAP_MKNOD") == caps.end(), set);
+        CHECK_TEXT(std::find(caps.begin(), caps.end(), "CAP_NET_ADMIN") != caps.end(), set);
+        CHECK_TEXT(std::find(caps.begin(), caps.end(), "CAP_SYS_TIME") != caps.end(), set);
+        LONGS_EQUAL_TEXT(1, std::count(caps.begin(), caps.end(), "CAP_CHOWN"), set);
+        LONGS_EQUAL_TEXT(14 - 2 + 2, caps.size(), set);
+    }
+    LONGS_EQUAL(0, json_array_size(at(doc.get(), {"process", "capabilities", "inheritable"})));
+    LONGS_EQUAL(0, json_array_size(at(doc.get(), {"process", "capabilities", "ambient"})));
+
+    options.cap_drop = {"ALL"};
+    options.cap_add = {"kill"};
+    JsonPtr only_kill = make();
+    CHECK(Strings{"CAP_KILL"} ==
+          strings(at(only_kill.get(), {"process", "capabilities", "bounding"})));
+
+    options.cap_drop = {};
+    options.cap_add = {"all"};
+    JsonPtr all = make();
+    CHECK(json_array_size(at(all.get(), {"process", "capabilities", "bounding"})) > 30);
+
+    options.cap_add = {"CAP_NOPE"};
+    LONGS_EQUAL(EINVAL, fails().code);
+}
+
+TEST(RuntimeConfig, HostNetworkDropsTheNetworkNamespace) {
+    auto types = [](const json_t* doc) {
+        Strings out;
+        size_t i;
+        const json_t* v;
+        json_array_foreach(at(doc, {"linux", "namespaces"}), i, v)
+            out.push_back(str_at(v, {"type"}));
+        return out;
+    };
+    JsonPtr private_net = make();
+    Strings with = types(private_net.get());
+    CHECK(std::find(with.begin(), with.end(), "network") != with.end());
+    options.host_network = true;
+    JsonPtr host = make();
+    Strings without = types(host.get());
+    CHECK(std::find(without.begin(), without.end(), "network") == without.end());
+    LONGS_EQUAL(with.size() - 1, without.size());
+}
+
+TEST(RuntimeConfig, StopSignalOptionReplacesTheImages) {
+    image.stop_signal = "SIGQUIT";
+    options.stop_signal = "SIGINT";
+    STRCMP_EQUAL(
+        "SIGINT",
+        str_at(make().get(), {"annotations", "org.opencontainers.image.stopSignal"}).c_str());
+    options.stop_signal = "NOTASIGNAL";
+    LONGS_EQUAL(EINVAL, fails().code);
+}
+
+TEST(RuntimeConfig, SignalAndCapabilityNames) {
+    LONGS_EQUAL(SIGTERM, signal_number("SIGTERM").value_or(-1));
+    LONGS_EQUAL(SIGKILL, signal_number("kill").value_or(-1));
+    LONGS_EQUAL(9, signal_number("9").value_or(-1));
+    LONGS_EQUAL(SIGRTMIN + 3, signal_number("SIGRTMIN+3").value_or(-1));
+    LONGS_EQUAL(SIGRTMAX - 2, signal_number("RTMAX-2").value_or(-1));
+    LONGS_EQUAL(SIGABRT, signal_number("IOT").value_or(-1));
+    CHECK(!signal_number("0"));
+    CHECK(!signal_number("SIGFOO"));
+    CHECK(!signal_number(""));
+    STRCMP_EQUAL("CAP_NET_ADMIN", capability_name("net_admin").value_or("").c_str());
+    STRCMP_EQUAL("CAP_SYS_ADMIN", capability_name("CAP_SYS_ADMIN").value_or("").c_str());
+    CHECK(!capability_name("net_nope"));
+    CHECK(!capability_name(""));
 }

@@ -1,0 +1,93 @@
+// oci-pod stop, kill and rm. Stopping goes through whoever supervises the pod: systemd for a pod
+// in its own unit (StopUnit: the unit's runner gets SIGTERM and stops the pod), else the runner
+// itself (SIGTERM: runtime_run sends the pod's stop signal, then SIGKILL after its timeout). The
+// command waits until the runner has let go of the pod's lock.
+#include <signal.h>
+
+#include <cstdio>
+
+#include "base/log.hpp"
+#include "cli/commands.hpp"
+#include "cli/pod_runner.hpp"
+#include "run/machine_registration.hpp"
+#include "run/transient_service.hpp"
+
+namespace ocipod {
+
+namespace {
+
+// After SIGKILL the runner still reaps the pod, unmounts and unregisters: a generous bound on
+// that, so a wedged runner is reported instead of waited on forever.
+constexpr int cleanup_grace_ms = 30000;
+
+int fail(const Error& e) {
+    log_error("%s", e.message.c_str());
+    return exit_failure;
+}
+
+Status stop_pod(const PodDirs& dirs, const PodView& v, std::optional<int> timeout) {
+    const std::string& name = v.record.name;
+    int wait_s = timeout.value_or(v.record.stop_timeout_sec);
+    if (!v.record.unit.empty() && detect_systemd_placement() != SystemdPlacement::none) {
+        Status s = stop_unit(v.record.unit);
+        if (!s && s.error().code != ENOENT)
+            return s.error().wrap(strf("stopping pod '%s'", name.c_str()));
+    } else {
+        if (v.runner_pid <= 0)
+            return make_error(ESRCH, "pod '%s' is running but its runner is unknown", name.c_str());
+        if (kill(v.runner_pid, SIGTERM) != 0 && errno != ESRCH)
+            return errno_error("stopping pod '%s'", name.c_str());
+    }
+    if (wait_pod_ended(dirs, name, wait_s * 1000)) return {};
+    // -t shorter than the runner's own timeout, or a runner slow to escalate: SIGKILL the pod.
+    Status k = runtime_kill(pod_runtime_options(dirs), name, SIGKILL);
+    if (!k && k.error().code != ENOENT && k.error().code != ESRCH)
+        log_warning("killing pod '%s': %s", name.c_str(), k.error().message.c_str());
+    if (!wait_pod_ended(dirs, name, cleanup_grace_ms))
+        return make_error(ETIMEDOUT, "pod '%s' did not stop", name.c_str());
+    return {};
+}
+
+}  // namespace
+
+int cmd_stop(const GlobalOptions& global, const PodArgs& args) {
+    PodDirs dirs(global.root);
+    auto v = view_pod(dirs, args.name);
+    if (!v) return fail(v.error());
+    if (!v->running) return 0;  // already ended: nothing to do, as podman
+    if (Status s = stop_pod(dirs, *v, args.timeout); !s) return fail(s.error());
+    return 0;
+}
+
+int cmd_kill(const GlobalOptions& global, const PodArgs& args) {
+    PodDirs dirs(global.root);
+    auto v = view_pod(dirs, args.name);
+    if (!v) return fail(v.error());
+    if (!v->running || v->pid <= 0)
+        return fail(make_error(ESRCH, "pod '%s' is not running", args.name.c_str()));
+    int sig = args.signal.empty() ? SIGKILL : signal_number(args.signal).value_or(SIGKILL);
+    if (Status s = runtime_kill(pod_runtime_options(dirs), args.name, sig); !s)
+        return fail(s.error().wrap(strf("pod '%s'", args.name.c_str())));
+    return 0;
+}
+
+int cmd_rm(const GlobalOptions& global, const PodArgs& args) {
+    PodDirs dirs(global.root);
+    auto v = view_pod(dirs, args.name);
+    if (!v) return fail(v.error());
+    if (v->running) {
+        if (!args.force)
+            return fail(make_error(EBUSY,
+                                   "pod '%s' is running; stop it first or use 'oci-pod rm -f', "
+                                   "refusing",
+                                   args.name.c_str()));
+        if (Status s = stop_pod(dirs, *v, std::nullopt); !s) return fail(s.error());
+    }
+    // Holding the lock while removing: a concurrent `__run-pod` of this name cannot start.
+    auto lock = lock_pod(dirs, args.name);
+    if (!lock) return fail(lock.error());
+    if (Status s = remove_pod(dirs, args.name); !s) return fail(s.error());
+    return 0;
+}
+
+}  // namespace ocipod
