@@ -170,7 +170,8 @@ Result<PodRootfs> prepare_rootfs(const RuntimeSpec& spec, const std::string& bun
     return rootfs;
 }
 
-Status enter_rootfs(const RuntimeSpec& spec, PodRootfs& rootfs) {
+Status enter_rootfs(const RuntimeSpec& spec, PodRootfs& rootfs,
+                    const std::function<Status()>& after_pivot) {
     if (fchdir(rootfs.root.get()) < 0) return errno_error("entering the rootfs");
     // pivot_root(".", "."): the old root ends up stacked on the new one, then is detached; no
     // directory for it is needed in the image. Slave first, so the unmount stays here.
@@ -181,6 +182,7 @@ Status enter_rootfs(const RuntimeSpec& spec, PodRootfs& rootfs) {
     if (chdir("/") < 0) return errno_error("changing to '/'");
     rootfs.root = TRY(openat2_fd(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0).wrap("opening '/'"));
     const int root = rootfs.root.get();
+    if (after_pivot) TRY(after_pivot());
 
     TRY(make_paths_readonly(root, spec.linux_config.readonly_paths));
     TRY(mask_paths(root, spec.linux_config.masked_paths));

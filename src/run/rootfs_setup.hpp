@@ -11,6 +11,7 @@
 // /dev/null used for masks is verified as char 1:3 (CVE-2025-31133).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "base/result.hpp"
@@ -46,9 +47,12 @@ struct PodConsole {
 };
 Result<PodConsole> open_pod_console(const PodRootfs& rootfs);
 
-// Step 2: pivot_root into the rootfs and detach the old root, then masked paths (the verified
-// /dev/null bound over files, an empty read-only tmpfs over directories), read-only paths
-// (bind-remount ro, nosuid, nodev, noexec kept), root.readonly (remount / ro), chdir("/").
-Status enter_rootfs(const RuntimeSpec& spec, PodRootfs& rootfs);
+// Step 2: pivot_root into the rootfs and detach the old root, chdir("/"), then after_pivot
+// (when given: what must still write to /proc/sys, i.e. linux.sysctl, as runc orders it), then
+// read-only paths (bind-remount ro, nosuid, nodev, noexec kept), masked paths (the verified
+// /dev/null bound over files, an empty read-only tmpfs over directories), root.readonly
+// (remount / ro), and linux.rootfsPropagation on the pod's root.
+Status enter_rootfs(const RuntimeSpec& spec, PodRootfs& rootfs,
+                    const std::function<Status()>& after_pivot = nullptr);
 
 }  // namespace ocipod

@@ -127,9 +127,12 @@ bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }
 
+// What the child saw from enter_rootfs's after_pivot step.
+std::string after_pivot_seen;
+
 // What the pod sees of itself, one "key value" line each.
 std::string observe_pod() {
-    std::string out;
+    std::string out = after_pivot_seen;
     for (const std::string& line : split(file_text("/proc/self/mountinfo"), '\n')) {
         std::vector<std::string> f = split(line, ' ');
         size_t dash = 6;
@@ -198,7 +201,14 @@ PodRun run_pod(const TempDir& bundle, const RuntimeSpec& spec, bool console = fa
             auto c = open_pod_console(*rootfs);
             if (!c) fail(c.error());
         }
-        auto entered = enter_rootfs(spec, *rootfs);
+        // Between pivot_root and the read-only paths, /proc/sys is still writable (sysctls).
+        auto entered = enter_rootfs(spec, *rootfs, [&]() -> Status {
+            int fd = open("/proc/sys/kernel/core_pattern", O_WRONLY | O_CLOEXEC);
+            after_pivot_seen = strf("after_pivot %d busybox %d\n", fd < 0 ? errno : 0,
+                                    access("/bin/busybox", F_OK));
+            if (fd >= 0) close(fd);
+            return {};
+        });
         if (!entered) fail(entered.error());
         out = observe();
         (void)write_all(fds[1], out);
@@ -234,6 +244,7 @@ TEST(RootfsSetup, DefaultSpecBuildsThePod) {
     CHECK_TRUE_TEXT(pod.ok, pod.text.c_str());
     const std::string& t = pod.text;
     CHECK_TRUE(has_line(t, "busybox yes"));
+    CHECK_TRUE(has_line(t, "after_pivot 0 busybox 0"));
     CHECK_TRUE(contains(t, "mount /proc proc rw,nosuid,nodev,noexec"));
     CHECK_TRUE(contains(t, "mount /dev tmpfs rw,nosuid\n"));
     CHECK_TRUE(contains(t, "mount /dev/pts devpts rw,nosuid,noexec"));
