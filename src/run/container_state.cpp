@@ -184,6 +184,14 @@ Result<StateDir> StateDir::open(const std::string& state_root, const std::string
     return StateDir(root.take(), dir.take(), state_root + "/" + id, id);
 }
 
+void StateDir::unlock() const {
+    flock(dir_.get(), LOCK_UN);
+}
+
+Status StateDir::lock() const {
+    return lock_dir(dir_.get(), id_);
+}
+
 Status StateDir::commit(const StoredState& stored) const {
     return write_file_atomic(dir_.get(), state_file_name, stored_state_json(stored));
 }

@@ -56,6 +56,11 @@ public:
     const std::string& path() const { return path_; }
     const std::string& id() const { return id_; }
 
+    // create and open return the directory locked; run lets go of it while the pod runs, so
+    // state, kill and delete can reach the pod, and takes it again to tear down.
+    void unlock() const;
+    Status lock() const;
+
     Status commit(const StoredState& stored) const;
     Result<StoredState> load() const;
     // The directory and everything in it; the object is unusable afterwards.

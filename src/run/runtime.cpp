@@ -51,6 +51,7 @@ private:
 // After the pod: poststop hooks (failures only warnings, runtime-spec config.md), the machine
 // unregistered, the state directory removed.
 void finish_pod(PodLaunch& l) {
+    (void)l.dir->lock();
     (void)run_hooks(l.spec.hooks.poststop, l.state_json("stopped"), "poststop");
     l.init.pid = 0;  // reaped by the monitor
     l.abandon();
@@ -84,6 +85,7 @@ Result<int> runtime_run(const RuntimeOptions& options, const RunRequest& request
     l->channel.close();
     l->stored.state.status = "running";
     TRY(l->dir->commit(l->stored));
+    l->dir->unlock();
     (void)run_hooks(l->spec.hooks.poststart, l->state_json("running"), "poststart");
     // Under a Type=notify unit the runner itself stays the main process (MAINPID unchanged).
     if (getenv("NOTIFY_SOCKET")) sd_notify(0, "READY=1");
