@@ -180,6 +180,8 @@ Status start_pod_monitor(const PodDirs& dirs, const PodRecord& record, PodLock& 
         if (dup2(null.get(), 0) < 0 || dup2(log.get(), 1) < 0 || dup2(log.get(), 2) < 0 ||
             dup2(lock.fd(), 3) < 0)
             _exit(125);
+        // dup2 onto itself (the lock already was fd 3) keeps close-on-exec: clear it.
+        if (fcntl(3, F_SETFD, 0) < 0) _exit(125);
         execv(exe.c_str(), argv.data());
         _exit(127);
     }

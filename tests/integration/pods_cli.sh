@@ -47,8 +47,8 @@ tap_is "--rm leaves no mount behind" 0 "$(mounts_under "$ROOT/")"
 rc=$(status_of pod run --name exited1 -q "$IMG" sh -c 'exit 3')
 tap_is "run --name exited1 exits 3" 3 "$rc"
 tap_is "ps without -a does not show an exited pod" "" "$(pod ps | awk 'NR > 1 && $1 == "exited1"')"
-tap_is "ps -a shows it exited with its code" "exited Exited (3)" \
-    "$(pod ps -a | awk '$1 == "exited1" { print $3, $(NF-3), $(NF-2) }' | sed 's/ ago$//')"
+tap_is "ps -a shows it exited with its code" 1 \
+    "$(pod ps -a | awk '$1 == "exited1" && $3 == "exited"' | grep -c 'Exited (3) ')"
 tap_is "ps -a --json has its exit code" 3 \
     "$(pod ps -a --json | json_query "[p['exitCode'] for p in j if p['name'] == 'exited1'][0]")"
 tap_is "status --json: state exited" exited "$(pod status --json exited1 | json_query "j['state']")"
@@ -58,7 +58,9 @@ tap_is "... like podman" "oci-pod: pod 'exited1' exists; remove it with 'oci-pod
 tap_check_error "an invalid name is refused" pod run --name -bad -q "$IMG" true
 tap_check_error "a missing image with --pull never is refused" pod run --pull never --name x1 -q nothere:1 true
 tap_is "... leaving no pod" "" "$(ls "$ROOT/pods" | grep -x x1)"
-tap_check_error "a failing command is one error line" pod run --rm -q "$IMG" /no/such/program
+rc=$(status_of pod run --rm -q "$IMG" /no/such/program)
+tap_is "a command that does not exist: exit 127" 127 "$rc"
+tap_is "... with one error line naming it" 1 "$(grep -c "'/no/such/program'" "$TEST_TMP/err")"
 tap_check "rm removes an exited pod" pod rm exited1
 tap_is "... its directory is gone" "" "$(ls "$ROOT/pods" | grep -x exited1)"
 tap_check_error "rm of an unknown pod fails" pod rm exited1
@@ -94,7 +96,8 @@ tap_is "logs shows its output" started "$(pod logs web)"
 tap_check_error "a second run --name web is refused" pod run --name web -q "$IMG" true
 tap_is "... saying it runs" "oci-pod: pod 'web' is already running, refusing" "$(cat "$TEST_TMP/last.err")"
 tap_check_error "rm of a running pod without -f is refused" pod rm web
-tap_is "enter runs a command in the pod (its host name)" web "$(pod enter web hostname </dev/null)"
+tap_is "enter runs a command in the pod (its host name)" web \
+    "$(pod enter web cat /proc/sys/kernel/hostname </dev/null)"
 tap_is "enter sees the pod's pid 1" "1" "$(pod enter web sh -c 'cat /proc/1/stat | cut -d" " -f1' </dev/null)"
 tap_is "enter passes the exit code" 5 "$(status_of pod enter web sh -c 'exit 5')"
 tap_is "enter's command has the pod's environment" \
