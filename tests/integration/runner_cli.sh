@@ -95,6 +95,25 @@ rc=0
 wait "$runner_pid" || rc=$?
 tap_is "SIGTERM to run stops the pod with SIGTERM (143)" 143 "$rc"
 
+# A terminal without --console-socket: run proxies its own stdin/stdout to the pod's pty.
+bundle_config "$B" -- /bin/sh -c 'tty; exit 3'
+python3 - "$B/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["terminal"] = True
+json.dump(c, open(sys.argv[1], "w"))
+PY
+rc=0
+runner run --no-machine --bundle "$B" --status-file "$TEST_TMP/status.json" tty1 </dev/null \
+    >"$TEST_TMP/out" 2>"$TEST_TMP/err" || rc=$?
+tap_is "a terminal pod's exit status comes through" 3 "$rc"
+tap_is "its stdout is the pod's pty" /dev/pts/0 "$(tr -d '\r' <"$TEST_TMP/out")"
+tap_is "the status file has the exit code" "3 None" \
+    "$(json_query 'str(j["exitCode"]) + " " + str(j["signal"])' "$TEST_TMP/status.json")"
+runner_error "create of a terminal pod without --console-socket is refused" \
+    runner create --no-machine --bundle "$B" tty2
+tap_check "... naming the field" grep -q "'process.terminal'" "$TEST_TMP/last.err"
+
 # --- the lifecycle
 bundle_config "$B" -- /bin/sleep 100
 runner create --no-machine --bundle "$B" --pid-file "$TEST_TMP/pid" c1 </dev/null >/dev/null 2>"$TEST_TMP/err"
