@@ -129,7 +129,8 @@ pod rm -f web2 >/dev/null 2>&1
 # The app waits for a file, so the scope is inspected while the pod surely runs.
 rm -f "$out/fg-go" "$out/fg-cgroup"
 box_run /usr/local/bin/oci-pod run --memory 64M --name fg -v /var/tmp/pods-out:/out "$image" \
-    sh -c 'cat /proc/self/cgroup > /out/fg-cgroup; while [ ! -e /out/fg-go ]; do sleep 0.1; done; echo fg-done' \
+    sh -c 'cat /proc/self/cgroup > /out/fg-cgroup; i=0
+        while [ ! -e /out/fg-go ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; echo fg-done' \
     >"$TEST_TMP/fg.out" 2>&1 &
 fg_pid=$!
 at_exit "kill $fg_pid"

@@ -27,10 +27,11 @@ run_dir=$root/run
 image=$("$OCI_POD" --root "$root" pull "oci:$layout:latest" 2>"$TEST_TMP/pull.err" | awk 'NR == 1 { print $1 }')
 [ -n "$image" ] || tap_bail "oci-pod pull failed: $(cat "$TEST_TMP/pull.err")"
 
-# Mounts that could come from our pods: below this script's directory or naming oci-pod. Other
-# tests may mount and unmount elsewhere on the host meanwhile, so the whole table is no measure.
+# Mounts that could come from our pods: below this script's directory or /run/oci-pod. Other
+# tests (their pods too) may mount and unmount elsewhere on the host meanwhile, so the whole
+# table is no measure.
 our_mounts() {
-    grep -e "$TEST_TMP" -e oci-pod /proc/self/mountinfo | awk '{ print $5, $9, $10 }' | sort
+    grep -e "$TEST_TMP" -e ' /run/oci-pod' /proc/self/mountinfo | awk '{ print $5, $9, $10 }' | sort
 }
 # Processes left from this script's pods: rooted below $TEST_TMP, or naming it on their
 # command line (a runner or a monitor); the script's own shells are excluded.
@@ -138,7 +139,8 @@ box_state() {
 box_run mkdir -p /var/tmp/loop-out
 rm -f "$BOX_ROOT/var/tmp/loop-out/go"
 pod run --rm --name probe -v /var/tmp/loop-out:/out "$box_image" \
-    sh -c 'while [ ! -e /out/go ]; do sleep 0.1; done' >/dev/null 2>&1 &
+    sh -c 'i=0; while [ ! -e /out/go ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done' \
+    >/dev/null 2>&1 &
 probe=$!
 at_exit "kill $probe"
 for i in $(seq 1 300); do
