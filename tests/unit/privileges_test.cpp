@@ -258,13 +258,15 @@ TEST(Privileges, CapsUnknownToTheKernelAreNeverGranted) {
     if (skip_unless_root("changing credentials")) return;
     auto r = run_in_child([] {
         SpecProcess p = process_as(0, 0, {});
-        p.capabilities = all_sets({CAP_KILL, 62});  // 62: beyond any kernel so far
+        SpecCapabilities c = all_sets({CAP_KILL, 62});  // 62: beyond any kernel so far
+        c.inheritable = c.ambient = {CAP_KILL, 62};
+        p.capabilities = c;
         Status s = apply_identity_and_capabilities(p);
         if (!s.ok()) return error_text(s);
         return cap_sets();
     });
     uint64_t m = mask_of({CAP_KILL});
-    STRCMP_EQUAL(expected_sets(m, m, m, 0, 0).c_str(), r.report.c_str());
+    STRCMP_EQUAL(expected_sets(m, m, m, m, m).c_str(), r.report.c_str());
 }
 
 TEST(Privileges, UmaskIsApplied) {
@@ -379,27 +381,31 @@ TEST(Privileges, NamespacedSysctlsAreWritten) {
     STRCMP_EQUAL("pod.example 123456789 forward-set", r.report.c_str());
 }
 
+// Every key is checked before the first write: "kernel.domainname" sorts before the refused key
+// and still is not written.
 TEST(Privileges, HostSysctlsAreRefusedByNameAndNothingIsWritten) {
     if (skip_unless_root("new namespaces")) return;
-    std::string core_pattern = sysctl_now("kernel/core_pattern");
-    auto r = in_own_namespaces(false, [] {
+    // The host's own value, so that even a broken check would leave the host as it was.
+    std::string panic = sysctl_now("kernel/panic");
+    auto r = in_own_namespaces(false, [&] {
         if (setdomainname("before", 6) < 0) return std::string("setdomainname failed");
         std::map<std::string, std::string> sysctls = {
-            {"kernel.core_pattern", "|/bin/false"},
             {"kernel.domainname", "after"},
+            {"kernel.panic", panic},
         };
         return error_text(apply_sysctls(sysctls, true, true, true)) + " " +
                sysctl_now("kernel/domainname");
     });
-    STRCMP_EQUAL("error: sysctl 'kernel.core_pattern' is not namespaced, refusing before",
+    STRCMP_EQUAL("error: sysctl 'kernel.panic' is not namespaced, refusing before",
                  r.report.c_str());
-    STRCMP_EQUAL(core_pattern.c_str(), sysctl_now("kernel/core_pattern").c_str());
 }
 
 TEST(Privileges, SysctlKeysMustBePlainNames) {
     if (skip_unless_root("new namespaces")) return;
-    const char* keys[] = {"net.ipv4/../../kernel.core_pattern",
-                          "net.ipv4.conf.all/../../../kernel/core_pattern",
+    // The ".." keys lead to kernel/domainname, which the child's own UTS namespace holds.
+    const char* keys[] = {"net.ipv4/../../kernel.domainname",
+                          "net.ipv4.conf.all/../../../kernel/domainname",
+                          "net.ipv4/ip_forward",
                           "net..ipv4.ip_forward",
                           "net.ipv4.",
                           ".net.ipv4",
@@ -433,10 +439,17 @@ TEST(Privileges, SysctlsNeedThePodsOwnNamespace) {
          "error: sysctl 'kernel.hostname' needs the pod's own UTS namespace, refusing"},
         {"vm.swappiness", true, true, true,
          "error: sysctl 'vm.swappiness' is not namespaced, refusing"},
+        {"kernel.core_pattern", true, true, true,
+         "error: sysctl 'kernel.core_pattern' is not namespaced, refusing"},
     };
     for (const Case& c : cases) {
+        // The current value, so that even a broken check would change nothing on the host.
+        std::string path = c.key;
+        for (char& ch : path)
+            if (ch == '.') ch = '/';
+        std::string value = sysctl_now(path);
         auto r = in_own_namespaces(false, [&] {
-            std::map<std::string, std::string> sysctls = {{c.key, "10"}};
+            std::map<std::string, std::string> sysctls = {{c.key, value}};
             return error_text(apply_sysctls(sysctls, c.net, c.ipc, c.uts));
         });
         STRCMP_EQUAL(c.expected, r.report.c_str());

@@ -175,6 +175,16 @@ TEST(SeccompFilter, UnknownSyscallNamesAreSkipped) {
     STRCMP_EQUAL("ok -> EPERM", probe_with(spec, mkdir_probe(dir / "d")).c_str());
 }
 
+// socketcall and ipc exist on x86 but not on x86_64: a filter for the native architecture only
+// still takes the rule for the syscalls it has.
+TEST(SeccompFilter, SyscallsMissingOnTheArchitectureAreSkipped) {
+    test::TempDir dir("seccomp");
+    SpecSeccomp spec =
+        allow_by_default({rule({"socketcall", "ipc", "mkdir", "mkdirat"}, "SCMP_ACT_ERRNO")});
+    spec.architectures.clear();
+    STRCMP_EQUAL("ok -> EPERM", probe_with(spec, mkdir_probe(dir / "d")).c_str());
+}
+
 TEST(SeccompFilter, RuleRepeatingTheDefaultIsSkipped) {
     test::TempDir dir("seccomp");
     SpecSeccomp spec = allow_by_default(
