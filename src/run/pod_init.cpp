@@ -93,8 +93,11 @@ Status request_hooks(InitContext& c) {
     return {};
 }
 
+Status write_sysctls(InitContext& c);
+
+// linux.sysctl is written between pivot_root and the read-only /proc/sys (runc's order).
 Status switch_root(InitContext& c) {
-    return enter_rootfs(c.spec, *c.rootfs);
+    return enter_rootfs(c.spec, *c.rootfs, [&c] { return write_sysctls(c); });
 }
 
 Status write_sysctls(InitContext& c) {
@@ -145,8 +148,7 @@ constexpr Step steps[] = {
     {"root file system", build_rootfs},
     {"console", open_console},
     {"prestart and createRuntime hooks", request_hooks},
-    {"entering the root file system", switch_root},
-    {"sysctls", write_sysctls},
+    {"entering the root file system (and sysctls)", switch_root},
     {"seccomp", compile_filter},
     {"reporting created", report_created},
     {"waiting for start", wait_for_start},

@@ -5,9 +5,9 @@
 // Protocol, init side: receive params and config; wait for "go" (the runner has placed the init
 // in its cgroup; an exec fifo fd comes with it for `create`); unshare the cgroup namespace;
 // hostname; prepare_rootfs; the console (pty master sent to the runner); "hooks_request" and wait
-// for "hooks_done"; enter_rootfs; sysctls; compile seccomp; "created"; wait for start (the fifo,
-// reopened for writing, blocks until `start` opens it for reading; or "start" on the channel for
-// `run`); close every fd; run_stub_init with the application.
+// for "hooks_done"; enter_rootfs, sysctls within it; compile seccomp; "created"; wait for start
+// (the fifo, reopened for writing, blocks until `start` opens it for reading; or "start" on the
+// channel for `run`); close every fd; run_stub_init with the application.
 #pragma once
 
 #include <string>

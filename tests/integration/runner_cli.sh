@@ -67,6 +67,17 @@ bundle_config "$B" --hostname podhost -- /bin/hostname
 runner run --no-machine --bundle "$B" hn </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
 tap_is "the pod's hostname is config.json's" podhost "$(cat "$TEST_TMP/out")"
 
+# linux.sysctl is written after pivot_root, before /proc/sys turns read-only.
+bundle_config "$B" -- /bin/cat /proc/sys/kernel/shmmax
+python3 - "$B/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["linux"]["sysctl"] = {"kernel.shmmax": "12345"}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+runner run --no-machine --bundle "$B" sysctl </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+tap_is "linux.sysctl reaches the pod's ipc namespace" 12345 "$(cat "$TEST_TMP/out")"
+
 # The init is not dumpable: only with CAP_SYS_PTRACE can the application read its exe link.
 bundle_config "$B" --cap-add CAP_SYS_PTRACE -- /bin/readlink /proc/1/exe
 runner run --no-machine --bundle "$B" exe </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
