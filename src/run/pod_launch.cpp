@@ -250,4 +250,12 @@ Result<std::unique_ptr<PodLaunch>> launch_pod(const RuntimeOptions& options,
     return l;
 }
 
+void run_hooks_warning(const std::vector<SpecHook>& hooks, const std::string& state_json,
+                       const char* phase, std::vector<std::string>* warnings) {
+    for (const SpecHook& hook : hooks) {
+        Status st = run_hooks({hook}, state_json, phase);
+        if (!st && warnings) warnings->push_back(st.error().message + ", ignoring.");
+    }
+}
+
 }  // namespace ocipod

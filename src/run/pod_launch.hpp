@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
@@ -61,5 +62,11 @@ Status write_file_at_path(const std::string& path, std::string_view data, const 
 
 // pidfd_open on pid, checked to still be the process that started at start_time.
 Result<UniqueFd> open_verified_pidfd(pid_t pid, uint64_t start_time);
+
+// poststart and poststop hooks (runtime-spec config.md): a failure is a warning and the
+// remaining hooks still run. Each failure is appended to warnings (when not null) as
+// "poststart hook '/x' exited with status 1, ignoring."
+void run_hooks_warning(const std::vector<SpecHook>& hooks, const std::string& state_json,
+                       const char* phase, std::vector<std::string>* warnings);
 
 }  // namespace ocipod

@@ -134,6 +134,11 @@ bool one_id(const std::vector<std::string>& positional, const char* command, std
     return true;
 }
 
+void print_warnings(const Warnings& warnings) {
+    for (const std::string& w : warnings)
+        std::fprintf(stderr, "oci-pod-runner: warning: %s\n", w.c_str());
+}
+
 void warn_without_systemd(const CreateRequest& request) {
     if (request.register_machine && detect_systemd_placement() == SystemdPlacement::none)
         std::fputs(
@@ -195,7 +200,9 @@ int cmd_run(const RuntimeOptions& options, const std::vector<std::string>& args)
     if (error || !one_id(positional, "run", id, message)) return fail(exit_run_failure, message);
     r.id = id;
     warn_without_systemd(r);
-    auto status = runtime_run(options, r);
+    Warnings warnings;
+    auto status = runtime_run(options, r, &warnings);
+    print_warnings(warnings);
     if (!status) return fail(exit_run_failure, status.error());
     return *status;
 }
@@ -205,7 +212,10 @@ int cmd_start(const RuntimeOptions& options, const std::vector<std::string>& arg
     std::string message, id;
     auto positional = parse_options(args, {}, error, message);
     if (error || !one_id(positional, "start", id, message)) return fail(exit_failure, message);
-    if (Status st = runtime_start(options, id); !st) return fail(exit_failure, st.error());
+    Warnings warnings;
+    Status st = runtime_start(options, id, &warnings);
+    print_warnings(warnings);
+    if (!st) return fail(exit_failure, st.error());
     return 0;
 }
 
@@ -249,7 +259,10 @@ int cmd_delete(const RuntimeOptions& options, const std::vector<std::string>& ar
         parse_options(args, {{"force", 'f', false, [&force](const std::string&) { force = true; }}},
                       error, message);
     if (error || !one_id(positional, "delete", id, message)) return fail(exit_failure, message);
-    if (Status st = runtime_delete(options, id, force); !st) return fail(exit_failure, st.error());
+    Warnings warnings;
+    Status st = runtime_delete(options, id, force, &warnings);
+    print_warnings(warnings);
+    if (!st) return fail(exit_failure, st.error());
     return 0;
 }
 

@@ -12,7 +12,6 @@
 
 #include "base/fs.hpp"
 #include "c/json.hpp"
-#include "run/hooks.hpp"
 #include "run/pod_init.hpp"
 #include "run/pod_launch.hpp"
 #include "run/pod_monitor.hpp"
@@ -50,9 +49,9 @@ private:
 
 // After the pod: poststop hooks (failures only warnings, runtime-spec config.md), the machine
 // unregistered, the state directory removed.
-void finish_pod(PodLaunch& l) {
+void finish_pod(PodLaunch& l, Warnings* warnings) {
     (void)l.dir->lock();
-    (void)run_hooks(l.spec.hooks.poststop, l.state_json("stopped"), "poststop");
+    run_hooks_warning(l.spec.hooks.poststop, l.state_json("stopped"), "poststop", warnings);
     l.init.pid = 0;  // reaped by the monitor
     l.abandon();
 }
@@ -65,7 +64,8 @@ Status runtime_create(const RuntimeOptions& options, const CreateRequest& reques
     return {};
 }
 
-Result<int> runtime_run(const RuntimeOptions& options, const RunRequest& request) {
+Result<int> runtime_run(const RuntimeOptions& options, const RunRequest& request,
+                        Warnings* warnings) {
     BlockedSignals blocked;
     auto l = TRY(launch_pod(options, request, StartBy::channel));
 
@@ -86,7 +86,7 @@ Result<int> runtime_run(const RuntimeOptions& options, const RunRequest& request
     l->stored.state.status = "running";
     TRY(l->dir->commit(l->stored));
     l->dir->unlock();
-    (void)run_hooks(l->spec.hooks.poststart, l->state_json("running"), "poststart");
+    run_hooks_warning(l->spec.hooks.poststart, l->state_json("running"), "poststart", warnings);
     // Under a Type=notify unit the runner itself stays the main process (MAINPID unchanged).
     if (getenv("NOTIFY_SOCKET")) sd_notify(0, "READY=1");
 
@@ -98,7 +98,7 @@ Result<int> runtime_run(const RuntimeOptions& options, const RunRequest& request
     m.console_master = l->console_master ? l->console_master.get() : -1;
     auto status = monitor_pod(m);
     if (!status) return std::move(status).error();
-    finish_pod(*l);
+    finish_pod(*l, warnings);
     if (!request.status_file.empty()) TRY(write_status_file(request.status_file, *status));
     return *status;
 }

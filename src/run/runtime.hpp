@@ -16,6 +16,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/result.hpp"
 
@@ -26,11 +27,11 @@ struct RuntimeOptions {
 };
 
 struct CreateRequest {
-    std::string id;  // [A-Za-z0-9_.-], 1..64, also the machine name unless machine_name is set
+    std::string id;      // [A-Za-z0-9_.-], 1..64, also the machine name unless machine_name is set
     std::string bundle;  // bundle directory (made absolute)
-    std::string pid_file;        // written with the init's pid once created
-    std::string console_socket;  // process.terminal: the pty master goes there
-    std::string machine_name;    // "" = id
+    std::string pid_file;          // written with the init's pid once created
+    std::string console_socket;    // process.terminal: the pty master goes there
+    std::string machine_name;      // "" = id
     bool register_machine = true;  // with machined, when systemd is PID 1
 };
 
@@ -39,7 +40,7 @@ struct RunRequest : CreateRequest {
                               // written atomically when the pod ends
     std::optional<int> stop_signal;  // default: annotation org.opencontainers.image.stopSignal,
                                      // else SIGTERM
-    int stop_timeout_sec = 10;  // SIGKILL this long after the stop signal
+    int stop_timeout_sec = 10;       // SIGKILL this long after the stop signal
     // process.terminal without console_socket: the runner's stdin/stdout are proxied to the pty.
 };
 
@@ -57,15 +58,23 @@ struct ContainerState {
 };
 std::string container_state_json(const ContainerState& state);
 
+// Warnings: what does not fail the operation but must be told (a failed poststart or poststop
+// hook, runtime-spec config.md), one line each without a trailing newline; appended when the
+// pointer is not null.
+using Warnings = std::vector<std::string>;
+
 Status runtime_create(const RuntimeOptions& options, const CreateRequest& request);
-Status runtime_start(const RuntimeOptions& options, const std::string& id);
+Status runtime_start(const RuntimeOptions& options, const std::string& id,
+                     Warnings* warnings = nullptr);
 Result<ContainerState> runtime_state(const RuntimeOptions& options, const std::string& id);
 Status runtime_kill(const RuntimeOptions& options, const std::string& id, int signal);
-Status runtime_delete(const RuntimeOptions& options, const std::string& id, bool force);
+Status runtime_delete(const RuntimeOptions& options, const std::string& id, bool force,
+                      Warnings* warnings = nullptr);
 // Exit status of the application: its code, or 128+N for signal N; 125 and an Error when the
 // pod could not be created. Signals the runner itself receives (SIGTERM, SIGINT, SIGHUP) stop
 // the pod: stop signal, then SIGKILL after stop_timeout_sec.
-Result<int> runtime_run(const RuntimeOptions& options, const RunRequest& request);
+Result<int> runtime_run(const RuntimeOptions& options, const RunRequest& request,
+                        Warnings* warnings = nullptr);
 
 // Every executable that can create pods calls this first thing in main(): when argv says this
 // process is a pod's init (re-executed from the sealed memfd), it runs the init and never

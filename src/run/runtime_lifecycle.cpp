@@ -10,7 +10,6 @@
 #include "base/fs.hpp"
 #include "oci/runtime_spec.hpp"
 #include "run/container_state.hpp"
-#include "run/hooks.hpp"
 #include "run/machine_registration.hpp"
 #include "run/pod_launch.hpp"
 #include "run/runtime.hpp"
@@ -55,7 +54,7 @@ Result<ContainerState> runtime_state(const RuntimeOptions& options, const std::s
     return stored.state;
 }
 
-Status runtime_start(const RuntimeOptions& options, const std::string& id) {
+Status runtime_start(const RuntimeOptions& options, const std::string& id, Warnings* warnings) {
     StateDir dir = TRY(StateDir::open(options.state_root, id));
     StoredState stored = TRY(dir.load());
     std::string status = effective_status(stored);
@@ -88,7 +87,8 @@ Status runtime_start(const RuntimeOptions& options, const std::string& id) {
     TRY(dir.commit(stored));
     // runtime-spec: a failing poststart hook is a warning; the container keeps running.
     if (auto spec = stored_spec(dir))
-        (void)run_hooks(spec->hooks.poststart, state_json_with(stored, "running"), "poststart");
+        run_hooks_warning(spec->hooks.poststart, state_json_with(stored, "running"), "poststart",
+                          warnings);
     return {};
 }
 
@@ -102,7 +102,8 @@ Status runtime_kill(const RuntimeOptions& options, const std::string& id, int si
     return signal_pidfd(pidfd.get(), signal).wrap(strf("container '%s'", id.c_str()));
 }
 
-Status runtime_delete(const RuntimeOptions& options, const std::string& id, bool force) {
+Status runtime_delete(const RuntimeOptions& options, const std::string& id, bool force,
+                      Warnings* warnings) {
     StateDir dir = TRY(StateDir::open(options.state_root, id));
     auto loaded = dir.load();
     // A directory without state.json is what a create that crashed leaves: only --force.
@@ -123,7 +124,8 @@ Status runtime_delete(const RuntimeOptions& options, const std::string& id, bool
             }
         }
         if (auto spec = stored_spec(dir))
-            (void)run_hooks(spec->hooks.poststop, state_json_with(stored, "stopped"), "poststop");
+            run_hooks_warning(spec->hooks.poststop, state_json_with(stored, "stopped"), "poststop",
+                              warnings);
         if (!stored.state.machine.empty()) {
             MachineRegistration reg{stored.state.machine, stored.state.unit, true};
             (void)unregister_machine(reg);

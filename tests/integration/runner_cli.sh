@@ -173,6 +173,43 @@ tap_check "delete of a created pod (never started) works" runner delete c4
 tap_check "... and its init is gone" \
     sh -c "! kill -0 $pid 2>/dev/null || grep -q '^$pid (.*) Z ' /proc/$pid/stat"
 
+# --- poststart / poststop hook failures are warnings (runtime-spec config.md), not errors
+hooks_config() {
+    python3 - "$B/config.json" "$@" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["hooks"] = {"poststart": [{"path": sys.argv[2]}], "poststop": [{"path": sys.argv[3]}]}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+}
+bundle_config "$B" -- /bin/true
+hooks_config /bin/false /bin/true
+rc=0
+runner run --no-machine --bundle "$B" hk1 </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err" || rc=$?
+tap_is "run with a failing poststart hook still exits with the application's status" 0 "$rc"
+tap_is "... warning once about it" \
+    "oci-pod-runner: warning: poststart hook '/bin/false' exited with status 1, ignoring." \
+    "$(cat "$TEST_TMP/err")"
+hooks_config /bin/true /bin/false
+runner run --no-machine --bundle "$B" hk2 </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err" || true
+tap_is "run warns about a failing poststop hook" \
+    "oci-pod-runner: warning: poststop hook '/bin/false' exited with status 1, ignoring." \
+    "$(cat "$TEST_TMP/err")"
+hooks_config /bin/false /bin/false
+runner create --no-machine --bundle "$B" hk3 </dev/null >/dev/null 2>&1
+runner start hk3 >/dev/null 2>"$TEST_TMP/err"
+tap_is "start warns about a failing poststart hook" \
+    "oci-pod-runner: warning: poststart hook '/bin/false' exited with status 1, ignoring." \
+    "$(cat "$TEST_TMP/err")"
+wait_status hk3 stopped
+runner delete hk3 >/dev/null 2>"$TEST_TMP/err"
+tap_is "delete warns about a failing poststop hook" \
+    "oci-pod-runner: warning: poststop hook '/bin/false' exited with status 1, ignoring." \
+    "$(cat "$TEST_TMP/err")"
+hooks_config /bin/true /bin/true
+runner run --no-machine --bundle "$B" hk4 </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+tap_is "hooks that succeed give no warning" "" "$(cat "$TEST_TMP/err")"
+
 # --- refusals leave nothing behind
 python3 - "$B/config.json" <<'PY'
 import json, sys
