@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <linux/close_range.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -143,6 +144,54 @@ Result<UniqueFd> sealed_copy_of_self() {
     if (fchmod(memfd.get(), 0511) < 0) return errno_error("chmod the copy of the runner");
     TRY(seal(memfd.get()));
     return memfd;
+}
+
+Result<UniqueFd> read_only_view_of_self() {
+    char target[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", target, sizeof target - 1);
+    if (n < 0) return errno_error("readlink '/proc/self/exe'");
+    target[n] = '\0';
+    std::string path(target, size_t(n));
+    // A replaced or removed binary: the name no longer leads to what runs, so do not use it.
+    if (path.empty() || path[0] != '/' || path.ends_with(" (deleted)"))
+        return make_error(ENOENT, "the runner's binary '%s' is not on a path", path.c_str());
+    size_t slash = path.rfind('/');
+    std::string dir = slash == 0 ? "/" : path.substr(0, slash);
+    std::string base = path.substr(slash + 1);
+
+    UniqueFd dir_fd(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dir_fd) return errno_error("open '%s'", dir.c_str());
+    // overlayfs without an upper layer needs two lower layers; an empty tmpfs is the second.
+    UniqueFd tmpfs(fsopen("tmpfs", FSOPEN_CLOEXEC));
+    if (!tmpfs) return errno_error("fsopen 'tmpfs'");
+    if (fsconfig(tmpfs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
+        return errno_error("creating the empty layer");
+    UniqueFd empty(fsmount(tmpfs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY));
+    if (!empty) return errno_error("fsmount the empty layer");
+
+    UniqueFd overlay(fsopen("overlay", FSOPEN_CLOEXEC));
+    if (!overlay) return errno_error("fsopen 'overlay'");
+    std::string lower = "/proc/self/fd/" + std::to_string(dir_fd.get()) + ":/proc/self/fd/" +
+                        std::to_string(empty.get());
+    if (fsconfig(overlay.get(), FSCONFIG_SET_STRING, "lowerdir", lower.c_str(), 0) < 0 ||
+        fsconfig(overlay.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
+        return errno_error("creating a read-only overlay of '%s'", dir.c_str());
+    UniqueFd mnt(fsmount(overlay.get(), FSMOUNT_CLOEXEC,
+                         MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
+    if (!mnt) return errno_error("fsmount the read-only overlay of '%s'", dir.c_str());
+    UniqueFd exe(openat(mnt.get(), base.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!exe) return errno_error("open '%s' in its read-only overlay", base.c_str());
+    struct stat st {};
+    if (fstat(exe.get(), &st) < 0) return errno_error("stat '%s'", path.c_str());
+    if (!S_ISREG(st.st_mode)) return make_error(EINVAL, "'%s' is not a regular file", path.c_str());
+    // The fd keeps the detached mount alive; the mount fds themselves can go.
+    return exe;
+}
+
+Result<UniqueFd> protected_exe_of_self() {
+    auto view = read_only_view_of_self();
+    if (view) return view;
+    return sealed_copy_of_self();
 }
 
 void close_fds_from(int first) {

@@ -16,6 +16,18 @@ namespace ocipod {
 // it with fexecve makes /proc/self/exe of the new process point at the memfd, not the host file.
 Result<UniqueFd> sealed_copy_of_self();
 
+// An O_PATH fd of the running executable as seen through a read-only overlayfs that is mounted
+// nowhere (fsmount without move_mount; its lower layers are the executable's directory and an
+// empty detached tmpfs). Executing it makes /proc/self/exe name a file on a read-only mount that
+// no path reaches, so opening it for writing fails with EROFS, and nothing is copied: the cost
+// is three mount syscalls whatever the size of the binary (runc 1.2 prefers the same for
+// privileged runs). Needs CAP_SYS_ADMIN in the host's mount namespace.
+Result<UniqueFd> read_only_view_of_self();
+
+// What pods are started from: read_only_view_of_self(), or where overlayfs cannot be mounted
+// (no privilege, no overlay), sealed_copy_of_self().
+Result<UniqueFd> protected_exe_of_self();
+
 // Close every fd >= first (close_range(2), falling back to walking /proc/self/fd). Used right
 // before exec into the pod, so nothing the runner or its caller leaked crosses over.
 void close_fds_from(int first);

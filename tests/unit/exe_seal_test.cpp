@@ -196,6 +196,56 @@ TEST(ExeSeal, FexecveOfTheCopyHidesTheHostBinary) {
     CHECK_EQUAL(0, WEXITSTATUS(st));
 }
 
+// The read-only overlay view: same bytes, no write through any reopen (EROFS), and a process
+// executed from it shows neither the host path nor anything writable as its /proc/PID/exe.
+TEST(ExeSeal, ReadOnlyViewRunsTheBinaryAndRefusesWrites) {
+    if (geteuid() != 0) {
+        printf("\n  skipped: mounting overlayfs needs root\n");
+        return;
+    }
+    auto view = read_only_view_of_self();
+    CHECK_TRUE_TEXT(view.ok(), view.ok() ? "" : view.error().message.c_str());
+    std::string via = "/proc/self/fd/" + std::to_string(view->get());
+    STRCMP_EQUAL(sha256_of_path("/proc/self/exe").c_str(), sha256_of_path(via.c_str()).c_str());
+    CHECK_EQUAL(-1, open(via.c_str(), O_WRONLY | O_CLOEXEC));
+    CHECK_EQUAL(EROFS, errno);
+    CHECK_TRUE(cloexec(view->get()));
+
+    pid_t pid = fork();
+    CHECK_TRUE(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) < 0) _exit(126);
+        char arg0[] = "unit-tests", arg1[] = "-g", arg2[] = "ExeSeal", arg3[] = "-n",
+             arg4[] = "CwdInsideTheRootIsAccepted";
+        char* argv[] = {arg0, arg1, arg2, arg3, arg4, nullptr};
+        char* envp[] = {nullptr};
+        fexecve(view->get(), argv, envp);
+        _exit(127);
+    }
+    int st = 0;
+    CHECK_EQUAL(pid, waitpid(pid, &st, 0));
+    if (!WIFSTOPPED(st)) FAIL(strf("the child did not reach exec: status %#x", st).c_str());
+    char link[PATH_MAX] = {};
+    std::string proc = "/proc/" + std::to_string(pid) + "/exe";
+    ssize_t n = readlink(proc.c_str(), link, sizeof link - 1);
+    int reopen = open(proc.c_str(), O_WRONLY | O_CLOEXEC);
+    int reopen_errno = errno;
+    if (reopen >= 0) close(reopen);
+    char host[PATH_MAX] = {};
+    ssize_t hn = readlink("/proc/self/exe", host, sizeof host - 1);
+    ptrace(PTRACE_DETACH, pid, nullptr, nullptr);
+    CHECK_EQUAL(pid, waitpid(pid, &st, 0));
+    CHECK_TRUE(n > 0 && hn > 0);
+    CHECK_TRUE_TEXT(strcmp(link, host) != 0, link);
+    CHECK_EQUAL(-1, reopen);
+    CHECK_TRUE_TEXT(reopen_errno == EROFS || reopen_errno == ETXTBSY, strerror(reopen_errno));
+    CHECK_TRUE(WIFEXITED(st));
+    CHECK_EQUAL(0, WEXITSTATUS(st));
+}
+
 TEST(ExeSeal, CloseFdsFromClosesFromTheBoundaryUp) {
     LeakedFds leaked;
     CHECK_TRUE(leaked.ok());
