@@ -1,6 +1,8 @@
 #include "run/pod_process.hpp"
 
+#include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +11,9 @@
 #include <cstring>
 #include <vector>
 
+#include "base/fs.hpp"
+#include "base/strings.hpp"
+#include "base/unique_fd.hpp"
 #include "run/exe_seal.hpp"
 #include "run/privileges.hpp"
 
@@ -40,6 +45,25 @@ Status enter_cwd(const std::string& cwd) {
     return verify_cwd_inside_root();
 }
 
+constexpr size_t passwd_cap = 4 << 20;
+
+bool has_home(const std::vector<std::string>& env) {
+    for (const auto& e : env)
+        if (e.starts_with("HOME=")) return true;
+    return false;
+}
+
+// Runs after pivot_root, while still root: "/" is the pod's root, so a plain open stays inside
+// it. O_NOFOLLOW on the last component, O_NONBLOCK against a fifo, only a regular file, capped.
+std::string pod_home(uid_t uid) {
+    UniqueFd fd(open("/etc/passwd", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    struct stat st {};
+    if (!fd || fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode)) return "/";
+    auto text = read_fd_capped(fd.get(), passwd_cap);
+    if (!text) return "/";
+    return passwd_home(*text, uid);
+}
+
 Status prepare(const SpecProcess& process) {
     if (process.terminal) TRY(take_terminal());
     TRY(apply_rlimits(process.rlimits));
@@ -51,7 +75,31 @@ Status prepare(const SpecProcess& process) {
 
 }  // namespace
 
-void exec_pod_process(const SpecProcess& process, SeccompFilter* filter) {
+std::string passwd_home(std::string_view passwd, uid_t uid) {
+    while (!passwd.empty()) {
+        size_t nl = passwd.find('\n');
+        std::string_view line = passwd.substr(0, nl);
+        passwd = nl == std::string_view::npos ? std::string_view() : passwd.substr(nl + 1);
+        // name:password:uid:gid:gecos:home:shell
+        std::vector<std::string_view> fields;
+        size_t start = 0;
+        for (;;) {
+            size_t colon = line.find(':', start);
+            fields.push_back(line.substr(start, colon - start));
+            if (colon == std::string_view::npos) break;
+            start = colon + 1;
+        }
+        if (fields.size() != 7) continue;
+        auto id = parse_u64(fields[2]);
+        if (!id || *id != uid) continue;
+        return fields[5].empty() ? "/" : std::string(fields[5]);
+    }
+    return "/";
+}
+
+void exec_pod_process(const SpecProcess& process_in, SeccompFilter* filter) {
+    SpecProcess process = process_in;
+    if (!has_home(process.env)) process.env.push_back("HOME=" + pod_home(process.user.uid));
     if (Status st = prepare(process); !st) fail(st.error());
 
     // The environment is exactly process.env: environ is replaced (not merged) so execvpe's PATH

@@ -173,6 +173,20 @@ tap_check "delete of a created pod (never started) works" runner delete c4
 tap_check "... and its init is gone" \
     sh -c "! kill -0 $pid 2>/dev/null || grep -q '^$pid (.*) Z ' /proc/$pid/stat"
 
+# --- HOME from the pod's /etc/passwd when process.env has none (as runc does)
+home_of() {
+    bundle_config "$B" "$@" -- /bin/sh -c 'echo "$HOME"' || return 1
+    runner run --no-machine --bundle "$B" home </dev/null 2>"$TEST_TMP/err"
+}
+tap_is "user 0 gets HOME=/root" /root "$(home_of --user 0:0)"
+tap_is "user 1000 gets its passwd home" /home/app "$(home_of --user 1000:1000)"
+tap_is "a uid without an entry gets HOME=/" / "$(home_of --user 4242:4242)"
+tap_is "a HOME in process.env is kept" /elsewhere "$(home_of --user 0:0 --env HOME=/elsewhere)"
+cp "$B/rootfs/etc/passwd" "$TEST_TMP/passwd.saved"
+rm -f "$B/rootfs/etc/passwd" && ln -s /etc/group "$B/rootfs/etc/passwd"
+tap_is "a symlinked /etc/passwd is not followed (HOME=/)" / "$(home_of --user 0:0)"
+rm -f "$B/rootfs/etc/passwd" && cp "$TEST_TMP/passwd.saved" "$B/rootfs/etc/passwd"
+
 # --- poststart / poststop hook failures are warnings (runtime-spec config.md), not errors
 hooks_config() {
     python3 - "$B/config.json" "$@" <<'PY'
