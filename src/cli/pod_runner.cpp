@@ -1,16 +1,55 @@
 #include "cli/pod_runner.hpp"
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <vector>
 
 #include "base/log.hpp"
 #include "render/render.hpp"
 
 namespace ocipod {
+
+namespace {
+
+void ignore_signal(int) {}
+
+// The runner shares the pod's unit or scope, so `machinectl kill` and `systemctl kill` (all
+// processes by default) deliver the application's signals to it as well: one whose default action
+// ends a process would end the runner, which takes the pod's init with it and leaves no exit
+// record. A handler that does nothing (not SIG_IGN, which the pod's processes would inherit
+// through exec) keeps the runner alive; the stop signals (SIGTERM, SIGINT, SIGHUP) stay the
+// runtime's, which turns them into an orderly stop.
+class RunnerSignals {
+public:
+    RunnerSignals() {
+        struct sigaction sa = {};
+        sa.sa_handler = ignore_signal;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        for (int sig : signals()) sigaction(sig, &sa, &saved_[sig]);
+    }
+    ~RunnerSignals() {
+        for (int sig : signals()) sigaction(sig, &saved_[sig], nullptr);
+    }
+    RunnerSignals(const RunnerSignals&) = delete;
+    RunnerSignals& operator=(const RunnerSignals&) = delete;
+
+private:
+    static std::vector<int> signals() {
+        std::vector<int> v = {SIGQUIT,   SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM,
+                              SIGSTKFLT, SIGIO,   SIGPROF, SIGPWR,  SIGVTALRM};
+        for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) v.push_back(sig);
+        return v;
+    }
+    struct sigaction saved_[NSIG] = {};
+};
+
+}  // namespace
 
 RuntimeOptions pod_runtime_options(const PodDirs& dirs) {
     RuntimeOptions o;
@@ -42,6 +81,7 @@ int run_pod_locked(const PodDirs& dirs, const PodRecord& record) {
     request.status_file = dirs.exit_file(name);
     request.stop_signal = record.stop_signal;
     request.stop_timeout_sec = record.stop_timeout_sec;
+    RunnerSignals runner_signals;
     auto status = runtime_run(options, request);
     (void)runtime_delete(options, name, true);
     if (!status) {

@@ -93,6 +93,19 @@ tap_is "ps shows web running" running "$(pod ps | awk '$1 == "web" { print $3 }'
 pid=$(pod status --json web | json_query "j['pid']")
 [ "$pid" -gt 0 ] 2>/dev/null && tap_ok "status has the pod's init pid" || tap_not_ok "status has the pod's init pid" "$pid"
 tap_is "logs shows its output" started "$(pod logs web)"
+# machinectl kill (--kill-whom=all) and kill(1) on the unit reach the runner too: a signal
+# meant for the application must not end the runner (and with it the pod's record).
+runner=$(cat "$ROOT/run/pods/web/lock" 2>/dev/null)
+for s in USR1 USR2 QUIT PIPE ALRM; do kill -s "$s" "$runner" 2>/dev/null; done
+# Until the runner has taken them (none pending) or is gone.
+for _ in $(seq 100); do
+    grep -qE '^(SigPnd|ShdPnd):\s*0+$' "/proc/$runner/status" 2>/dev/null &&
+        [ "$(grep -cE '^(SigPnd|ShdPnd):\s*0+$' "/proc/$runner/status")" = 2 ] && break
+    [ -e "/proc/$runner" ] || break
+    sleep 0.1
+done
+tap_is "SIGUSR1, SIGUSR2, SIGQUIT, SIGPIPE and SIGALRM to the runner leave web running" \
+    "running $runner" "$(pod ps | awk '$1 == "web" { print $3 }') $(cat "$ROOT/run/pods/web/lock" 2>/dev/null)"
 tap_check_error "a second run --name web is refused" pod run --name web -q "$IMG" true
 tap_is "... saying it runs" "oci-pod: pod 'web' is already running, refusing" "$(cat "$TEST_TMP/last.err")"
 tap_check_error "rm of a running pod without -f is refused" pod rm web
