@@ -11,6 +11,7 @@
 
 #include "base/fs.hpp"
 #include "run/console.hpp"
+#include "run/device_cgroup.hpp"
 #include "run/exe_seal.hpp"
 #include "run/hooks.hpp"
 #include "run/unit_properties.hpp"
@@ -72,6 +73,18 @@ Status place_in_systemd(PodLaunch& l, const CreateRequest& request, const std::s
     l.machine = TRY(register_machine(m, placement));
     l.stored.state.machine = l.machine.name;
     l.stored.state.unit = l.machine.unit;
+    return {};
+}
+
+// Without systemd's placement nothing else enforces linux.resources.devices.
+Status place_in_device_cgroup(PodLaunch& l, Warnings* warnings) {
+    if (l.machine.registered) return {};
+    static const std::vector<SpecDeviceRule> none;
+    const auto& r = l.spec.linux_config.resources;
+    bool applied = TRY(apply_device_cgroup(l.stored.state.id, l.init.pid, r ? r->devices : none));
+    l.device_cgroup = applied;
+    if (!applied && warnings)
+        warnings->push_back("no device cgroup available, linux.resources.devices is not enforced");
     return {};
 }
 
@@ -147,6 +160,8 @@ void PodLaunch::abandon() {
         init.pid = 0;
     }
     if (machine.registered) (void)unregister_machine(machine);
+    if (device_cgroup) remove_device_cgroup(stored.state.id);
+    device_cgroup = false;
     if (dir) (void)dir->remove();
     dir.reset();
 }
@@ -189,7 +204,8 @@ Result<UniqueFd> open_verified_pidfd(pid_t pid, uint64_t start_time) {
 }
 
 Result<std::unique_ptr<PodLaunch>> launch_pod(const RuntimeOptions& options,
-                                              const CreateRequest& request, StartBy start_by) {
+                                              const CreateRequest& request, StartBy start_by,
+                                              Warnings* warnings) {
     if (!is_valid_container_id(request.id))
         return make_error(EINVAL, "'%s' is not a valid container ID, refusing",
                           printable(request.id).c_str());
@@ -238,6 +254,7 @@ Result<std::unique_ptr<PodLaunch>> launch_pod(const RuntimeOptions& options,
     TRY(l->dir->commit(l->stored));
 
     TRY(place_in_systemd(*l, request, bundle));
+    TRY(place_in_device_cgroup(*l, warnings));
     TRY(l->dir->commit(l->stored));
     TRY(send_to_init(*l, SyncType::go, {}, fifo ? fifo.get() : -1));
     fifo.reset();

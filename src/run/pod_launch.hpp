@@ -33,6 +33,8 @@ struct PodLaunch {
     SyncChannel channel;
     MachineRegistration machine;
     UniqueFd console_master;  // run without --console-socket: the pty master to proxy
+    bool device_cgroup =
+        false;  // the pod has /sys/fs/cgroup/devices/oci-pod/ID (device_cgroup.hpp)
     bool kept = false;
 
     PodLaunch() = default;
@@ -41,7 +43,8 @@ struct PodLaunch {
     ~PodLaunch();
 
     void keep() { kept = true; }
-    // Kill the init (SIGKILL) and wait for it; unregister; remove the state directory.
+    // Kill the init (SIGKILL) and wait for it; unregister; remove the devices cgroup and the
+    // state directory.
     void abandon();
     // The public state with this status, as hooks get it on stdin.
     std::string state_json(const char* status) const;
@@ -54,7 +57,8 @@ Result<RuntimeSpec> load_bundle_spec(const std::string& bundle, std::string& con
 
 // Everything up to "created" (state.json written, status created, pid file written).
 Result<std::unique_ptr<PodLaunch>> launch_pod(const RuntimeOptions& options,
-                                              const CreateRequest& request, StartBy start_by);
+                                              const CreateRequest& request, StartBy start_by,
+                                              Warnings* warnings = nullptr);
 
 // A small file the caller asked for (--pid-file, --status-file), replaced atomically; a relative
 // path is taken from the current directory.

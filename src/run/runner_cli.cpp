@@ -166,7 +166,10 @@ int cmd_create(const RuntimeOptions& options, const std::vector<std::string>& ar
     if (error || !one_id(positional, "create", id, message)) return fail(exit_failure, message);
     r.id = id;
     warn_without_systemd(r);
-    if (Status st = runtime_create(options, r); !st) return fail(exit_failure, st.error());
+    Warnings warnings;
+    Status st = runtime_create(options, r, &warnings);
+    print_warnings(warnings);
+    if (!st) return fail(exit_failure, st.error());
     return 0;
 }
 

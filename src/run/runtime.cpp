@@ -58,8 +58,9 @@ void finish_pod(PodLaunch& l, Warnings* warnings) {
 
 }  // namespace
 
-Status runtime_create(const RuntimeOptions& options, const CreateRequest& request) {
-    auto launch = TRY(launch_pod(options, request, StartBy::exec_fifo));
+Status runtime_create(const RuntimeOptions& options, const CreateRequest& request,
+                      Warnings* warnings) {
+    auto launch = TRY(launch_pod(options, request, StartBy::exec_fifo, warnings));
     launch->keep();
     return {};
 }
@@ -67,7 +68,7 @@ Status runtime_create(const RuntimeOptions& options, const CreateRequest& reques
 Result<int> runtime_run(const RuntimeOptions& options, const RunRequest& request,
                         Warnings* warnings) {
     BlockedSignals blocked;
-    auto l = TRY(launch_pod(options, request, StartBy::channel));
+    auto l = TRY(launch_pod(options, request, StartBy::channel, warnings));
 
     int stop_signal = SIGTERM;
     if (request.stop_signal) {

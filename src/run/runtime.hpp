@@ -63,7 +63,8 @@ std::string container_state_json(const ContainerState& state);
 // pointer is not null.
 using Warnings = std::vector<std::string>;
 
-Status runtime_create(const RuntimeOptions& options, const CreateRequest& request);
+Status runtime_create(const RuntimeOptions& options, const CreateRequest& request,
+                      Warnings* warnings = nullptr);
 Status runtime_start(const RuntimeOptions& options, const std::string& id,
                      Warnings* warnings = nullptr);
 Result<ContainerState> runtime_state(const RuntimeOptions& options, const std::string& id);

@@ -10,6 +10,7 @@
 #include "base/fs.hpp"
 #include "oci/runtime_spec.hpp"
 #include "run/container_state.hpp"
+#include "run/device_cgroup.hpp"
 #include "run/machine_registration.hpp"
 #include "run/pod_launch.hpp"
 #include "run/runtime.hpp"
@@ -131,6 +132,7 @@ Status runtime_delete(const RuntimeOptions& options, const std::string& id, bool
             (void)unregister_machine(reg);
         }
     }
+    remove_device_cgroup(id);
     return dir.remove().wrap(strf("removing the state of '%s'", id.c_str()));
 }
 

@@ -187,6 +187,28 @@ rm -f "$B/rootfs/etc/passwd" && ln -s /etc/group "$B/rootfs/etc/passwd"
 tap_is "a symlinked /etc/passwd is not followed (HOME=/)" / "$(home_of --user 0:0)"
 rm -f "$B/rootfs/etc/passwd" && cp "$TEST_TMP/passwd.saved" "$B/rootfs/etc/passwd"
 
+# --- linux.resources.devices without systemd: the v1 devices cgroup (THREATS §2)
+if [ -w /sys/fs/cgroup/devices ] && [ -e /sys/fs/cgroup/devices/devices.allow ]; then
+    bundle_config "$B" -- /bin/sh -c \
+        'if mknod /tmp/l b 7 0 2>/dev/null && head -c1 /tmp/l >/dev/null 2>&1; then echo opened; else echo denied; fi; head -c1 /dev/zero | wc -c'
+    runner run --no-machine --bundle "$B" dev1 </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+    tap_is "a loop device cannot be made (CAP_MKNOD) or opened; /dev/zero can" "denied
+1" "$(cat "$TEST_TMP/out")"
+    tap_check "... and the pod's devices cgroup is gone after run" \
+        test ! -e /sys/fs/cgroup/devices/oci-pod/dev1
+    runner create --no-machine --bundle "$B" dev2 </dev/null >/dev/null 2>&1
+    pid=$(runner state dev2 | json_query 'j["pid"]')
+    tap_is "a created pod's init is in its devices cgroup" /oci-pod/dev2 \
+        "$(sed -n 's/^[0-9]*:devices://p' "/proc/$pid/cgroup")"
+    runner delete dev2
+    tap_check "... which delete removes" test ! -e /sys/fs/cgroup/devices/oci-pod/dev2
+else
+    tap_skip "the devices cgroup" "no writable cgroup v1 devices hierarchy"
+    tap_skip "the devices cgroup" "no writable cgroup v1 devices hierarchy"
+    tap_skip "the devices cgroup" "no writable cgroup v1 devices hierarchy"
+    tap_skip "the devices cgroup" "no writable cgroup v1 devices hierarchy"
+fi
+
 # --- poststart / poststop hook failures are warnings (runtime-spec config.md), not errors
 hooks_config() {
     python3 - "$B/config.json" "$@" <<'PY'
