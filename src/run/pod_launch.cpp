@@ -237,7 +237,7 @@ Result<std::unique_ptr<PodLaunch>> launch_pod(const RuntimeOptions& options,
         if (!fifo) return errno_error("opening the exec fifo");
     }
 
-    UniqueFd exe = TRY(sealed_copy_of_self());
+    UniqueFd exe = TRY(protected_exe_of_self());
     auto [ours, theirs] = TRY(sync_channel_pair());
     l->channel = std::move(ours);
     l->init = TRY(spawn_pod_init(l->spec.linux_config, exe.get(), theirs.fd()));
