@@ -1,7 +1,8 @@
 // oci-pod stop, kill and rm. Stopping goes through whoever supervises the pod: systemd for a pod
-// in its own unit (StopUnit: the unit's runner gets SIGTERM and stops the pod), else the runner
-// itself (SIGTERM: runtime_run sends the pod's stop signal, then SIGKILL after its timeout). The
-// command waits until the runner has let go of the pod's lock.
+// in its own unit (StopUnit: the unit's runner gets SIGTERM and stops the pod), else, and for
+// `stop -t`, the runner itself (SIGTERM: runtime_run sends the pod's stop signal, then SIGKILL
+// after its timeout; -t shorter than that: SIGKILL from here). The command waits until the runner
+// has let go of the pod's lock.
 #include <signal.h>
 
 #include <cstdio>
@@ -28,7 +29,13 @@ int fail(const Error& e) {
 Status stop_pod(const PodDirs& dirs, const PodView& v, std::optional<int> timeout) {
     const std::string& name = v.record.name;
     int wait_s = timeout.value_or(v.record.stop_timeout_sec);
-    if (!v.record.unit.empty() && detect_systemd_placement() != SystemdPlacement::none) {
+    // StopUnit waits for the runner's own timeout (the record's --stop-timeout): with -t the
+    // runner is signalled here instead, so that -t is what bounds the wait before SIGKILL. The
+    // runner is the unit's main process; when it exits the unit ends with it.
+    bool via_unit = !v.record.unit.empty() &&
+                    detect_systemd_placement() != SystemdPlacement::none &&
+                    (!timeout || v.runner_pid <= 0);
+    if (via_unit) {
         Status s = stop_unit(v.record.unit);
         if (!s && s.error().code != ENOENT)
             return s.error().wrap(strf("stopping pod '%s'", name.c_str()));
