@@ -14,6 +14,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <string_view>
 #include <vector>
 
 // glibc 2.36 headers predate Linux 6.3's executable-memfd controls; the values are the kernel's
@@ -146,15 +148,46 @@ Result<UniqueFd> sealed_copy_of_self() {
     return memfd;
 }
 
-Result<UniqueFd> read_only_view_of_self() {
+namespace {
+
+Result<std::string> path_of_self() {
     char target[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", target, sizeof target - 1);
     if (n < 0) return errno_error("readlink '/proc/self/exe'");
-    target[n] = '\0';
     std::string path(target, size_t(n));
     // A replaced or removed binary: the name no longer leads to what runs, so do not use it.
     if (path.empty() || path[0] != '/' || path.ends_with(" (deleted)"))
         return make_error(ENOENT, "the runner's binary '%s' is not on a path", path.c_str());
+    return path;
+}
+
+// oci-pod-runner beside this executable or in PKGLIBEXECDIR, when it is a regular executable
+// file of root's that only root can change; "" when there is none (or this is it).
+std::string runner_for_pods(const std::string& self) {
+    constexpr std::string_view runner = "oci-pod-runner";
+    std::string dir = self.substr(0, self.rfind('/') + 1);
+    if (self.substr(dir.size()) == runner) return "";
+    for (const std::string& candidate :
+         {dir + std::string(runner), std::string(PKGLIBEXECDIR "/") + std::string(runner)}) {
+        struct stat st {};
+        if (stat(candidate.c_str(), &st) < 0 || !S_ISREG(st.st_mode)) continue;
+        if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) || !(st.st_mode & S_IXUSR))
+            continue;
+        return candidate;
+    }
+    return "";
+}
+
+}  // namespace
+
+Result<UniqueFd> read_only_view_of_self() {
+    std::string path = TRY(path_of_self());
+    return read_only_view_of(path);
+}
+
+Result<UniqueFd> read_only_view_of(const std::string& path) {
+    if (path.empty() || path[0] != '/')
+        return make_error(EINVAL, "'%s' is not an absolute path", path.c_str());
     size_t slash = path.rfind('/');
     std::string dir = slash == 0 ? "/" : path.substr(0, slash);
     std::string base = path.substr(slash + 1);
@@ -189,8 +222,12 @@ Result<UniqueFd> read_only_view_of_self() {
 }
 
 Result<UniqueFd> protected_exe_of_self() {
-    auto view = read_only_view_of_self();
-    if (view) return view;
+    auto self = path_of_self();
+    if (self) {
+        std::string runner = runner_for_pods(*self);
+        auto view = read_only_view_of(runner.empty() ? *self : runner);
+        if (view) return view;
+    }
     return sealed_copy_of_self();
 }
 

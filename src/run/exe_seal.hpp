@@ -23,9 +23,15 @@ Result<UniqueFd> sealed_copy_of_self();
 // is three mount syscalls whatever the size of the binary (runc 1.2 prefers the same for
 // privileged runs). Needs CAP_SYS_ADMIN in the host's mount namespace.
 Result<UniqueFd> read_only_view_of_self();
+// The same for the executable at path (absolute).
+Result<UniqueFd> read_only_view_of(const std::string& path);
 
-// What pods are started from: read_only_view_of_self(), or where overlayfs cannot be mounted
-// (no privilege, no overlay), sealed_copy_of_self().
+// What pods are started from. The pod's init is the runner (maybe_run_pod_init in any oci-pod
+// executable), and oci-pod-runner is the smallest of them to load: the oci-pod CLI starts pods
+// from the oci-pod-runner beside it (the build tree) or in PKGLIBEXECDIR (an installation) when
+// that file is root's and writable by nobody else, else from itself. The file is exec'd through
+// read_only_view_of(), or where overlayfs cannot be mounted (no privilege, no overlay), as
+// sealed_copy_of_self().
 Result<UniqueFd> protected_exe_of_self();
 
 // Close every fd >= first (close_range(2), falling back to walking /proc/self/fd). Used right
