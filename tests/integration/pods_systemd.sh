@@ -126,6 +126,17 @@ tap_is "... unregisters the machine" "yes" "$(machine_absent web2 && echo yes)"
 tap_is "... and records SIGTERM's status" "143" "$(exit_code web2)"
 pod rm -f web2 >/dev/null 2>&1
 
+# --- stop -t bounds the wait, whatever the pod's own stop timeout -----------------------
+# The app ignores SIGTERM and the pod's stop timeout is 300 s: only -t 1 ends it quickly, with
+# SIGKILL's status. (timeout 60 turns a stop that waits for the 300 s into a failure.)
+pod run -d --name slow --stop-timeout 300 "$image" \
+    sh -c 'trap "" TERM; while :; do sleep 1 & wait $!; done' >/dev/null 2>&1
+wait_for box_run machinectl show slow
+tap_check "stop -t 1 does not wait for the pod's 300 s stop timeout" \
+    box_run timeout 60 /usr/local/bin/oci-pod stop -t 1 slow
+tap_is "... the pod ends with SIGKILL's status" "137" "$(exit_code slow)"
+pod rm -f slow >/dev/null 2>&1
+
 # --- a foreground pod: machine-NAME.scope through CreateMachine -----------------------------
 # The app waits for a file, so the scope is inspected while the pod surely runs.
 rm -f "$out/fg-go" "$out/fg-cgroup"
