@@ -21,6 +21,7 @@ struct Hierarchy {
     std::string type;                // cgroup or cgroup2
     std::vector<std::string> data;   // controllers as flags, "name=X" for named hierarchies
     std::vector<std::string> links;  // controllers of a co-mounted hierarchy
+    std::string own;                 // this process's cgroup in it, relative to the mount root
 };
 
 // Hierarchies from /proc/self/cgroup ("ID:controllers:path" lines; "0::path" is cgroup v2).
@@ -35,6 +36,11 @@ Result<std::vector<Hierarchy>> read_hierarchies() {
             return make_error(EPROTO, "unexpected line in /proc/self/cgroup");
         std::string controllers = line.substr(a + 1, b - a - 1);
         Hierarchy h;
+        // The path is relative to the cgroup namespace's root, which is also the root of a
+        // fresh mount made in that namespace. A path above it ("/../x") cannot be reached from
+        // the mount: the pod then sees the namespace's root.
+        std::string path = line.substr(b + 1);
+        if (starts_with(path, "/") && path.find("/..") == std::string::npos) h.own = path.substr(1);
         if (controllers.empty()) {
             h.dir = "unified";
             h.type = "cgroup2";
@@ -58,6 +64,17 @@ Result<std::vector<Hierarchy>> read_hierarchies() {
     return out;
 }
 
+// The part of the fresh hierarchy mount mnt that the pod sees: its own cgroup, as runc binds it,
+// so that a pod without a cgroup namespace does not see the host's whole tree; in a cgroup
+// namespace of its own that is the mount's root anyway.
+Result<UniqueFd> own_subtree(UniqueFd mnt, const Hierarchy& h) {
+    if (h.own.empty()) return mnt;
+    UniqueFd dir = TRY(openat2_fd(mnt.get(), h.own, O_PATH | O_DIRECTORY,
+                                  RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV)
+                           .wrap(strf("the pod's cgroup '%s'", printable(h.own).c_str())));
+    return clone_tree(dir.get(), false);
+}
+
 }  // namespace
 
 Status mount_cgroups(int root_fd, const std::string& dest, uint64_t attr_flags) {
@@ -65,7 +82,8 @@ Status mount_cgroups(int root_fd, const std::string& dest, uint64_t attr_flags) 
     std::vector<Hierarchy> hierarchies = TRY(read_hierarchies());
     UniqueFd target = TRY(open_target(root_fd, dest, TargetKind::directory));
     if (hierarchies.size() == 1 && hierarchies[0].type == "cgroup2") {
-        UniqueFd mnt = TRY(make_fs_mount("cgroup2", "cgroup2", {}, attr_flags));
+        UniqueFd mnt = TRY(
+            own_subtree(TRY(make_fs_mount("cgroup2", "cgroup2", {}, attr_flags)), hierarchies[0]));
         return attach_in_root(root_fd, dest, mnt.get(), target.get());
     }
 
@@ -87,7 +105,8 @@ Status mount_cgroups(int root_fd, const std::string& dest, uint64_t attr_flags) 
         UniqueFd mnt =
             TRY(make_fs_mount(h.type, h.type, h.data, attr_flags)
                     .wrap(strf("mounting '%s' on '%s'", h.type.c_str(), printable(sub).c_str())));
-        TRY(attach_mount(mnt.get(), dir.get()));
+        UniqueFd own = TRY(own_subtree(std::move(mnt), h));
+        TRY(attach_mount(own.get(), dir.get()));
     }
     MountAttrs ro;
     ro.set = MOUNT_ATTR_RDONLY;
