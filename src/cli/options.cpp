@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <span>
+#include <vector>
 
 #include "c/json.hpp"
 #include "store/pods.hpp"
@@ -86,8 +87,8 @@ constexpr OptSpec images_opts[] = {
 constexpr OptSpec inspect_opts[] = {
     {"format", 'f', Arg::required, Opt::format},
 };
-constexpr OptSpec render_opts[] = {
-    {"bundle", 0, Arg::required, Opt::bundle},
+// What render and run share: the config.json adjustments and the extraction bounds.
+constexpr OptSpec bundle_opts[] = {
     {"rootfs", 0, Arg::required, Opt::rootfs},
     {"entrypoint", 0, Arg::required, Opt::entrypoint},
     {"env", 'e', Arg::required, Opt::env},
@@ -99,12 +100,11 @@ constexpr OptSpec render_opts[] = {
     {"jobs", 0, Arg::required, Opt::jobs},
     {"max-layer-size", 0, Arg::required, Opt::max_layer_size},
     {"max-layer-entries", 0, Arg::required, Opt::max_layer_entries},
-    {"json", 0, Arg::none, Opt::json},
     {"pull", 0, Arg::required, Opt::pull_policy},
-    {"platform", 0, Arg::required, Opt::platform},
-    {"tls-verify", 0, Arg::optional_bool, Opt::tls_verify},
-    {"creds", 0, Arg::required, Opt::creds},
-    {"quiet", 'q', Arg::none, Opt::quiet},
+};
+constexpr OptSpec render_opts[] = {
+    {"bundle", 0, Arg::required, Opt::bundle},
+    {"json", 0, Arg::none, Opt::json},
 };
 
 // run: render's options without --bundle and --json, and the pod's.
@@ -124,22 +124,6 @@ constexpr OptSpec run_opts[] = {
     {"network", 0, Arg::required, Opt::network},
     {"stop-signal", 0, Arg::required, Opt::stop_signal},
     {"stop-timeout", 0, Arg::required, Opt::stop_timeout},
-    {"rootfs", 0, Arg::required, Opt::rootfs},
-    {"entrypoint", 0, Arg::required, Opt::entrypoint},
-    {"env", 'e', Arg::required, Opt::env},
-    {"user", 'u', Arg::required, Opt::user},
-    {"workdir", 'w', Arg::required, Opt::workdir},
-    {"hostname", 0, Arg::required, Opt::hostname},
-    {"tty", 't', Arg::none, Opt::tty},
-    {"read-only", 0, Arg::none, Opt::read_only},
-    {"jobs", 0, Arg::required, Opt::jobs},
-    {"max-layer-size", 0, Arg::required, Opt::max_layer_size},
-    {"max-layer-entries", 0, Arg::required, Opt::max_layer_entries},
-    {"pull", 0, Arg::required, Opt::pull_policy},
-    {"platform", 0, Arg::required, Opt::platform},
-    {"tls-verify", 0, Arg::optional_bool, Opt::tls_verify},
-    {"creds", 0, Arg::required, Opt::creds},
-    {"quiet", 'q', Arg::none, Opt::quiet},
 };
 constexpr OptSpec ps_opts[] = {
     {"all", 'a', Arg::none, Opt::all},
@@ -308,7 +292,19 @@ private:
         return Error{EINVAL, std::move(message) + "; " + hint()};
     }
 
-    std::span<const OptSpec> command_opts() const {
+    // The command's own options, and the tables it shares with others.
+    std::vector<std::span<const OptSpec>> command_opts() const {
+        switch (cl_.command) {
+            case Command::render:
+                return {render_opts, bundle_opts, pull_opts};
+            case Command::run:
+                return {run_opts, bundle_opts, pull_opts};
+            default:
+                return {own_command_opts()};
+        }
+    }
+
+    std::span<const OptSpec> own_command_opts() const {
         switch (cl_.command) {
             case Command::pull:
                 return pull_opts;
@@ -316,10 +312,6 @@ private:
                 return images_opts;
             case Command::inspect:
                 return inspect_opts;
-            case Command::render:
-                return render_opts;
-            case Command::run:
-                return run_opts;
             case Command::ps:
                 return ps_opts;
             case Command::status:
@@ -340,7 +332,9 @@ private:
     }
 
     const OptSpec* find(std::string_view long_name, char short_name) const {
-        for (auto table : {std::span<const OptSpec>(global_opts), command_opts()})
+        std::vector<std::span<const OptSpec>> tables = command_opts();
+        tables.insert(tables.begin(), global_opts);
+        for (auto table : tables)
             for (const OptSpec& o : table)
                 if ((short_name && o.short_name == short_name) ||
                     (!short_name && long_name == o.long_name))
