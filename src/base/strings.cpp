@@ -1,6 +1,7 @@
 #include "base/strings.hpp"
 
 #include <cstdio>
+#include <ctime>
 
 namespace ocipod {
 
@@ -95,6 +96,19 @@ std::string printable(std::string_view s, size_t max) {
         out += (uc < 0x20 || uc == 0x7f) ? '?' : c;
     }
     return out;
+}
+
+std::string rfc3339_utc(int64_t t) {
+    time_t tt = static_cast<time_t>(t);
+    struct tm tm {};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+std::string now_rfc3339() {
+    return rfc3339_utc(time(nullptr));
 }
 
 }  // namespace ocipod

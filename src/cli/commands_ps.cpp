@@ -46,12 +46,8 @@ JsonPtr view_json(const PodView& v, const PodDirs& dirs, bool details) {
     json_object_set_new(o.get(), "created", json_string(v.record.created.c_str()));
     json_object_set_new(o.get(), "command", json_from_string_array(v.record.command).release());
     if (v.running && v.started) {
-        char buf[32];
-        time_t t = static_cast<time_t>(v.started);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        json_object_set_new(o.get(), "startedAt", json_string(buf));
+        json_object_set_new(o.get(), "startedAt",
+                            json_string(rfc3339_utc(int64_t(v.started)).c_str()));
     }
     if (v.exit) {
         json_object_set_new(o.get(), "exitCode", json_integer(v.exit->exit_code));

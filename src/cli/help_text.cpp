@@ -118,9 +118,9 @@ std::string help_text(Command command, Program program) {
         case Command::none:
             return std::string(
                        "Usage: oci-pod [OPTIONS] COMMAND [ARGS]\n\n"
-                       "Pull OCI and Docker images into a local OCI image-layout store and render "
+                       "Pull OCI and Docker images into a local OCI image-layout store, render "
                        "them\n"
-                       "into OCI runtime bundles.\n\n"
+                       "into OCI runtime bundles, and run them as pods under systemd.\n\n"
                        "Commands:\n"
                        "  pull SOURCE     pull an image from a registry, a layout or an archive\n"
                        "  images          list the images in the store\n"

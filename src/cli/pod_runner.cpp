@@ -57,15 +57,6 @@ RuntimeOptions pod_runtime_options(const PodDirs& dirs) {
     return o;
 }
 
-std::string now_rfc3339() {
-    time_t t = time(nullptr);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char buf[32];
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 int run_pod_locked(const PodDirs& dirs, const PodRecord& record) {
     RuntimeOptions options = pod_runtime_options(dirs);
     const std::string& name = record.name;

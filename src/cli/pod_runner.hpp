@@ -38,9 +38,6 @@ struct PodView {
 };
 Result<PodView> view_pod(const PodDirs& dirs, const std::string& name);
 
-// Now as RFC 3339 UTC ("2026-11-27T15:00:26Z").
-std::string now_rfc3339();
-
 // Wait until NAME's lock is free, at most timeout_ms (negative: forever). True when free.
 bool wait_pod_ended(const PodDirs& dirs, const std::string& name, int timeout_ms);
 

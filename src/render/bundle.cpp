@@ -40,15 +40,6 @@ std::string absolute(const std::string& path) {
     return std::string(buf) + "/" + path;
 }
 
-std::string now_rfc3339() {
-    time_t t = time(nullptr);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char buf[32];
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 Result<UniqueFd> open_subdir(int dirfd, const char* name, const std::string& shown) {
     int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return errno_error("opening '%s'", shown.c_str());
