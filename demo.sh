@@ -6,9 +6,12 @@
 #   3. builds a busybox image from Debian's busybox-static package (no image is downloaded)
 #   4. starts Debian's docker-registry on a free 127.0.0.1 port and pushes the image with skopeo
 #   5. runs `oci-pod pull` and `oci-pod images` against it, then `oci-pod store verify`
-#   6. renders the image into an OCI bundle (`oci-pod render`: layer cache, overlay rootfs,
-#      config.json) and runs that bundle, unchanged, with Debian's runc
-#   7. stops the registry and undoes the bundle; the store stays in /var/tmp/oci-pod-demo/root
+#   6. runs the image as a pod: `oci-pod run --rm` (render into the layer cache and an overlay
+#      rootfs, namespaces, a fresh /dev, masked /proc, the default capabilities, a small init as
+#      PID 1; a machined registration and a scope when systemd is PID 1)
+#   7. renders the image into an OCI bundle (`oci-pod render`) and runs that bundle, unchanged,
+#      with oci-pod's own runtime (`oci-pod-runner run`) and with Debian's runc
+#   8. stops the registry and undoes the bundle; the store stays in /var/tmp/oci-pod-demo/root
 #      (replaced by the next run) for you to look at
 #
 # Environment: OCI_POD_BUILD_DIR (default ./build), OCI_POD_DEMO_ROOT (the demo's store root).
@@ -20,7 +23,7 @@ root=${OCI_POD_DEMO_ROOT:-/var/tmp/oci-pod-demo/root}
 packages=(
     g++ make autoconf automake libtool pkg-config
     libsystemd-dev libcurl4-gnutls-dev libjansson-dev libgnutls28-dev libarchive-dev
-    libisal-dev libzstd-dev cpputest
+    libisal-dev libzstd-dev libseccomp-dev libcap-dev cpputest
     docker-registry skopeo busybox-static runc python3 curl ca-certificates
 )
 
@@ -55,6 +58,7 @@ cd "$build"
 [ -f Makefile ] || "$top/configure" -q --enable-werror
 make -s -j"$(nproc)"
 OCI_POD=$build/oci-pod
+OCI_POD_RUNNER=$build/oci-pod-runner
 
 # The test suite's helpers start the registry and build the image; they clean up at exit.
 srcdir=$top
@@ -103,6 +107,10 @@ step "The store is a plain OCI layout"
 show skopeo inspect --format '{{.Digest}} {{.Architecture}} {{len .Layers}} layer(s)' \
     "oci:$root/store:$REGISTRY_HOST/busybox:latest"
 
+step "Running it as a pod"
+show "$OCI_POD" --root "$root" run --rm --name "oci-pod-demo-$$" --hostname demo \
+    "$REGISTRY_HOST/busybox:latest" sh -c 'echo "hello from pod $(hostname), PID $$ under $(cat /proc/1/comm)"; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status'
+
 step "Rendering it into an OCI bundle"
 bundle=$TEST_TMP/bundle
 show "$OCI_POD" --root "$root" render --bundle "$bundle" "$REGISTRY_HOST/busybox:latest" \
@@ -112,13 +120,15 @@ show findmnt -n -o FSTYPE,TARGET "$bundle/rootfs" || echo "(a flattened copy)"
 python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); print("process.args:", c["process"]["args"])' \
     "$bundle/config.json"
 
-step "Running the bundle with runc"
+step "Running the bundle with oci-pod's runtime, then with runc"
+show "$OCI_POD_RUNNER" run --no-machine --bundle "$bundle" "oci-pod-demo-$$"
 show runc run --bundle "$bundle" "oci-pod-demo-$$"
 
 cat <<EOF
 
 Done. Try:
   $OCI_POD --root $root inspect $REGISTRY_HOST/busybox:latest
+  $OCI_POD --root $root run --rm -t $REGISTRY_HOST/busybox:latest sh
   $OCI_POD --root $root render --bundle /tmp/b $REGISTRY_HOST/busybox:latest ls -l /
   $OCI_POD --root $root rmi $REGISTRY_HOST/busybox:latest
 EOF
