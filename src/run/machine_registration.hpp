@@ -33,9 +33,9 @@ enum class SystemdPlacement { none, scope, unit };
 SystemdPlacement detect_systemd_placement();
 
 struct MachineRequest {
-    std::string name;            // a valid machine name (hostname rules, <= 64 chars)
-    std::string root_directory;  // host path of the pod's rootfs
-    pid_t leader = 0;            // the pod's init
+    std::string name;                      // a valid machine name (hostname rules, <= 64 chars)
+    std::string root_directory;            // host path of the pod's rootfs
+    pid_t leader = 0;                      // the pod's init
     std::vector<UnitProperty> properties;  // scope placement only
     std::string description;               // scope Description=
 };
