@@ -255,7 +255,7 @@ EOF
         local todo=""
         [ "$rt" = runc ] && [ "$escaped" = 0 ] && todo=" # TODO runc 1.1.5 creates mount targets through a swapped symlink (CVE-2024-45310)"
         tap_not_ok "$name 2.3b: $RACE_RUNS starts against a rename-exchange race, every bind inside$todo" \
-            "$escaped of $started pods did not see the bind; host /$t: $(ls -d "/$t" 2>&1)"
+            "$escaped of $started pods did not see the bind; host /$t: $(ls -d "/$t" 2>&1); host mounts $before -> $(host_mounts)"
         rmdir "/$t" 2>/dev/null
     fi
     # (c) /proc a symlink in the image: the pod must not start.
