@@ -12,6 +12,7 @@
 #include "base/fs.hpp"
 #include "c/json.hpp"
 #include "run/container_state.hpp"
+#include "run/exe_seal.hpp"
 #include "temp_dir.hpp"
 
 // Last: CppUTest redefines new, which the standard headers above must not see.
@@ -206,10 +207,14 @@ TEST(ContainerState, OpenWaitsForTheLockHolder) {
     CHECK_EQUAL(0, pipe(p));
     pid_t pid = fork();
     if (pid == 0) {
-        close(p[0]);
+        // The child inherits the parent's fd of the locked directory, and with it the lock (flock
+        // belongs to the open file description): keep only the pipe, or the parent's removal
+        // would never release the lock this child then waits for.
+        if (dup2(p[1], 3) < 0) _exit(1);
+        close_fds_from(4);
         auto other = StateDir::open(tmp.path(), "pod1");
         char c = other.ok() ? 'o' : (other.error().code == ENOENT ? 'n' : 'e');
-        (void)!write(p[1], &c, 1);
+        (void)!write(3, &c, 1);
         _exit(0);
     }
     close(p[1]);
