@@ -88,6 +88,17 @@ Status place_in_device_cgroup(PodLaunch& l, Warnings* warnings) {
     return {};
 }
 
+// Memory, CPU, pids and I/O limits have no enforcer but systemd's unit: said, never ignored.
+void warn_unplaced_limits(const PodLaunch& l, Warnings* warnings) {
+    const auto& r = l.spec.linux_config.resources;
+    if (l.machine.registered || !r || !warnings) return;
+    if (r->memory_limit || r->memory_swap || r->cpu_quota || r->cpu_shares || r->pids_limit ||
+        r->blkio_weight)
+        warnings->push_back(
+            "the pod has no systemd scope, its memory, CPU, pids and I/O limits are not "
+            "enforced");
+}
+
 Status run_create_hooks(PodLaunch& l) {
     std::string state = l.state_json("creating");
     TRY(run_hooks(l.spec.hooks.prestart, state, "prestart"));
@@ -255,6 +266,7 @@ Result<std::unique_ptr<PodLaunch>> launch_pod(const RuntimeOptions& options,
 
     TRY(place_in_systemd(*l, request, bundle));
     TRY(place_in_device_cgroup(*l, warnings));
+    warn_unplaced_limits(*l, warnings);
     TRY(l->dir->commit(l->stored));
     TRY(send_to_init(*l, SyncType::go, {}, fifo ? fifo.get() : -1));
     fifo.reset();
