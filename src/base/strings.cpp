@@ -98,13 +98,17 @@ std::string printable(std::string_view s, size_t max) {
     return out;
 }
 
-std::string rfc3339_utc(int64_t t) {
+std::string utc_time_text(int64_t t, const char* fmt) {
     time_t tt = static_cast<time_t>(t);
     struct tm tm {};
     gmtime_r(&tt, &tm);
-    char buf[32];
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    char buf[64];
+    size_t n = strftime(buf, sizeof buf, fmt, &tm);
+    return std::string(buf, n);
+}
+
+std::string rfc3339_utc(int64_t t) {
+    return utc_time_text(t, "%Y-%m-%dT%H:%M:%SZ");
 }
 
 std::string now_rfc3339() {

@@ -29,8 +29,9 @@ namespace ocipod {
 // become '?', and the result is cut to max bytes with "..." appended.
 [[nodiscard]] std::string printable(std::string_view s, size_t max = 200);
 
-// t (seconds since the epoch) as an RFC 3339 UTC date-time, "2026-11-27T16:50:00Z"; the
-// current time when t is omitted.
+// t (seconds since the epoch) in UTC through strftime(3)'s fmt (at most 63 characters out).
+std::string utc_time_text(int64_t t, const char* fmt);
+// t as an RFC 3339 UTC date-time, "2026-11-27T16:50:00Z"; now_rfc3339() for the current time.
 std::string rfc3339_utc(int64_t t);
 std::string now_rfc3339();
 

@@ -83,14 +83,7 @@ std::optional<int64_t> parse_rfc3339(std::string_view s) {
 
 std::string relative_time(int64_t then, int64_t now) {
     int64_t secs = now - then;
-    if (secs < 0) {
-        time_t t = static_cast<time_t>(then);
-        struct tm tm {};
-        gmtime_r(&t, &tm);
-        char buf[32];
-        strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-        return buf;
-    }
+    if (secs < 0) return utc_time_text(then, "%Y-%m-%d %H:%M UTC");
     if (secs < 1) return "Less than a second ago";
     if (secs < 60) return plural(secs, "second");
     int64_t minutes = secs / 60;

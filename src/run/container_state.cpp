@@ -138,11 +138,8 @@ std::string effective_status(const StoredState& stored) {
 std::string rfc3339_now() {
     struct timespec ts {};
     clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm {};
-    gmtime_r(&ts.tv_sec, &tm);
-    char buf[64];
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    return strf("%s.%09ldZ", buf, long(ts.tv_nsec));
+    return strf("%s.%09ldZ", utc_time_text(ts.tv_sec, "%Y-%m-%dT%H:%M:%S").c_str(),
+                long(ts.tv_nsec));
 }
 
 Result<StateDir> StateDir::create(const std::string& state_root, const std::string& id) {
