@@ -9,6 +9,7 @@
 
 #include "base/fs.hpp"
 #include "render/in_root.hpp"
+#include "run/cgroup_files.hpp"
 #include "run/fd_mount.hpp"
 #include "run/mount_targets.hpp"
 
@@ -24,29 +25,22 @@ struct Hierarchy {
     std::string own;                 // this process's cgroup in it, relative to the mount root
 };
 
-// Hierarchies from /proc/self/cgroup ("ID:controllers:path" lines; "0::path" is cgroup v2).
+// Hierarchies from /proc/self/cgroup ("0::path" is cgroup v2).
 Result<std::vector<Hierarchy>> read_hierarchies() {
-    std::string text = TRY(read_file_capped(AT_FDCWD, "/proc/self/cgroup", 64 * 1024));
     std::vector<Hierarchy> out;
-    for (const std::string& line : split(text, '\n')) {
-        if (line.empty()) continue;
-        size_t a = line.find(':');
-        size_t b = a == std::string::npos ? a : line.find(':', a + 1);
-        if (b == std::string::npos)
-            return make_error(EPROTO, "unexpected line in /proc/self/cgroup");
-        std::string controllers = line.substr(a + 1, b - a - 1);
+    for (const CgroupMembership& m : TRY(read_own_cgroups())) {
         Hierarchy h;
         // The path is relative to the cgroup namespace's root, which is also the root of a
         // fresh mount made in that namespace. A path above it ("/../x") cannot be reached from
         // the mount: the pod then sees the namespace's root.
-        std::string path = line.substr(b + 1);
-        if (starts_with(path, "/") && path.find("/..") == std::string::npos) h.own = path.substr(1);
-        if (controllers.empty()) {
+        if (starts_with(m.path, "/") && m.path.find("/..") == std::string::npos)
+            h.own = m.path.substr(1);
+        if (m.controllers.empty()) {
             h.dir = "unified";
             h.type = "cgroup2";
         } else {
             h.type = "cgroup";
-            for (const std::string& c : split(controllers, ',')) {
+            for (const std::string& c : split(m.controllers, ',')) {
                 h.data.push_back(c);
                 if (starts_with(c, "name=")) {
                     h.dir += (h.dir.empty() ? "" : ",") + c.substr(5);

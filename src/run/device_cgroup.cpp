@@ -8,6 +8,7 @@
 #include "base/fs.hpp"
 #include "base/strings.hpp"
 #include "base/unique_fd.hpp"
+#include "run/cgroup_files.hpp"
 
 namespace ocipod {
 
@@ -30,14 +31,6 @@ const DeviceCgroupWrite runtime_devices[] = {
 
 std::string number_or_star(const std::optional<int64_t>& n) {
     return n ? strf("%lld", (long long)*n) : std::string("*");
-}
-
-Status write_line(int dirfd, const char* name, const std::string& line) {
-    UniqueFd fd(openat(dirfd, name, O_WRONLY | O_CLOEXEC));
-    if (!fd) return errno_error("opening '%s'", name);
-    if (write(fd.get(), line.data(), line.size()) != ssize_t(line.size()))
-        return errno_error("writing '%s' to '%s'", line.c_str(), name);
-    return {};
 }
 
 std::string cgroup_path(const std::string& id) {
@@ -84,9 +77,9 @@ Result<bool> apply_device_cgroup(const std::string& id, pid_t pid,
         return errno_error("creating '%s'", path.c_str());
     UniqueFd dir = TRY(open_dir(AT_FDCWD, path, false));
     for (const auto& w : writes)
-        TRY_WRAP(write_line(dir.get(), w.allow ? "devices.allow" : "devices.deny", w.rule),
+        TRY_WRAP(write_cgroup_file(dir.get(), w.allow ? "devices.allow" : "devices.deny", w.rule),
                  strf("device cgroup '%s'", path.c_str()));
-    TRY_WRAP(write_line(dir.get(), "cgroup.procs", strf("%d", int(pid))),
+    TRY_WRAP(write_cgroup_file(dir.get(), "cgroup.procs", strf("%d", int(pid))),
              strf("device cgroup '%s'", path.c_str()));
     return true;
 }

@@ -10,12 +10,12 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <thread>
 
 #include "base/fs.hpp"
 #include "base/unique_fd.hpp"
 #include "c/bus.hpp"
+#include "run/cgroup_files.hpp"
 
 namespace ocipod {
 
@@ -32,14 +32,11 @@ struct OwnCgroups {
 
 OwnCgroups own_cgroups() {
     OwnCgroups out;
-    auto text = read_file_capped(AT_FDCWD, "/proc/self/cgroup", 64 * 1024);
-    if (!text) return out;
-    for (const auto& line : split(*text, '\n')) {
-        if (starts_with(line, "0::")) out.unified = line.substr(3);
-        auto colon = line.find(':');
-        if (colon != std::string::npos &&
-            starts_with(std::string_view(line).substr(colon + 1), "name=systemd:"))
-            out.named = line.substr(colon + 1 + strlen("name=systemd:"));
+    auto lines = read_own_cgroups();
+    if (!lines) return out;
+    for (const CgroupMembership& m : *lines) {
+        if (m.controllers.empty()) out.unified = m.path;
+        if (m.controllers == "name=systemd") out.named = m.path;
     }
     return out;
 }
@@ -63,13 +60,9 @@ Status move_into_payload(const std::string& hierarchy, const std::string& cgroup
     std::string dir = hierarchy + cgroup + "/payload";
     if (mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST)
         return errno_error("creating '%s'", dir.c_str());
-    std::string procs = dir + "/cgroup.procs";
-    UniqueFd fd(open(procs.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd) return errno_error("opening '%s'", procs.c_str());
-    std::string text = std::to_string(pid);
-    if (write(fd.get(), text.data(), text.size()) != ssize_t(text.size()))
-        return errno_error("moving PID %d into '%s'", int(pid), dir.c_str());
-    return {};
+    UniqueFd dir_fd = TRY(open_dir(AT_FDCWD, dir, false));
+    return write_cgroup_file(dir_fd.get(), "cgroup.procs", std::to_string(pid))
+        .wrap(strf("moving PID %d into '%s'", int(pid), dir.c_str()));
 }
 
 // DESIGN.md §6: inside a unit, the pod's processes go to a payload/ sub-cgroup, allowed only
