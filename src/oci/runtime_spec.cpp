@@ -88,16 +88,26 @@ const Named* find_named(const Named (&table)[N], const std::string& name) {
     return nullptr;
 }
 
+}  // namespace
+
+std::optional<int> capability_number(std::string_view name) {
+    for (const Named& n : k_capabilities)
+        if (name == n.name) return n.value;
+    return std::nullopt;
+}
+
+namespace {
+
 Result<std::vector<int>> parse_cap_set(const json_t* caps, const std::string& parent,
                                        const char* key) {
     std::vector<std::string> names = TRY(opt_strings(caps, parent, key));
     std::vector<int> out;
     for (size_t i = 0; i < names.size(); ++i) {
-        const Named* cap = find_named(k_capabilities, names[i]);
+        std::optional<int> cap = capability_number(names[i]);
         if (!cap)
             return spec_error(EINVAL, "'%s' names unknown capability '%s', refusing",
                               index_path(child_path(parent, key), i).c_str(), names[i].c_str());
-        out.push_back(cap->value);
+        out.push_back(*cap);
     }
     return out;
 }

@@ -144,6 +144,10 @@ struct RuntimeSpec {
     SpecLinux linux_config;  // "linux" (a macro name in GNU C modes, hence not used)
 };
 
+// The number of a capability as config.json names it ("CAP_NET_ADMIN", exact spelling); nullopt
+// for a name this parser does not know.
+std::optional<int> capability_number(std::string_view name);
+
 // Parse config.json bytes (capped by the caller). Errors name the JSON path of the bad field.
 Result<RuntimeSpec> parse_runtime_spec(std::string_view json);
 

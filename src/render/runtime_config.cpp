@@ -4,15 +4,14 @@
 // sets them).
 #include "render/runtime_config.hpp"
 
-#include <signal.h>
+#include <ctype.h>
 #include <string.h>
-
-#include <sys/capability.h>
 
 #include <algorithm>
 #include <map>
 
 #include "c/json.hpp"
+#include "oci/runtime_spec.hpp"
 #include "render/runtime_defaults.hpp"
 #include "render/user_db.hpp"
 
@@ -346,43 +345,12 @@ Result<std::string> make_runtime_config(const ImageRunConfig& image, int rootfs_
     return json_dump(doc.get(), true) + "\n";
 }
 
-std::optional<int> signal_number(std::string_view s) {
-    if (s.empty()) return std::nullopt;
-    if (auto n = parse_u64(s)) {
-        if (*n >= 1 && *n <= 64) return static_cast<int>(*n);
-        return std::nullopt;
-    }
-    std::string name(s);
-    for (char& c : name) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
-    if (starts_with(name, "SIG")) name.erase(0, 3);
-    if (name == "IOT") return SIGABRT;
-    if (name == "POLL") return SIGIO;
-    if (name == "CLD") return SIGCHLD;
-    for (int sig = 1; sig < 32; ++sig) {
-        const char* abbrev = sigabbrev_np(sig);
-        if (abbrev && name == abbrev) return sig;
-    }
-    // Realtime signals: glibc's SIGRTMIN is 34 and SIGRTMAX 64 on Linux.
-    constexpr int rtmin = 34, rtmax = 64;
-    if (name == "RTMIN") return rtmin;
-    if (name == "RTMAX") return rtmax;
-    for (const char* base : {"RTMIN+", "RTMAX-"}) {
-        if (!starts_with(name, base)) continue;
-        auto n = parse_u64(std::string_view(name).substr(6));
-        if (!n || *n < 1 || *n > 30) return std::nullopt;
-        return base[3] == 'I' ? rtmin + static_cast<int>(*n) : rtmax - static_cast<int>(*n);
-    }
-    return std::nullopt;
-}
-
 std::optional<std::string> capability_name(std::string_view s) {
-    std::string lower = to_lower(s);
-    if (!starts_with(lower, "cap_")) lower = "cap_" + lower;
-    cap_value_t value;
-    // The runtime's config parser knows capabilities up to CAP_CHECKPOINT_RESTORE (40).
-    if (cap_from_name(lower.c_str(), &value) != 0 || value < 0 || value > 40) return std::nullopt;
-    std::string upper = lower;
+    std::string upper(s);
     for (char& c : upper) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+    if (!starts_with(upper, "CAP_")) upper = "CAP_" + upper;
+    // The runtime's config parser is the judge of which names exist.
+    if (!capability_number(upper)) return std::nullopt;
     return upper;
 }
 

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "base/signal_names.hpp"
 #include "oci/run_config.hpp"
 
 namespace ocipod {
@@ -68,10 +69,6 @@ struct RuntimeConfigOptions {
     bool host_network = false;  // no network namespace: the pod shares the host's
     std::string stop_signal;    // "" = the image's StopSignal
 };
-
-// A signal as Docker and podman accept it ("SIGTERM", "term", "15", "SIGRTMIN+3") as its number;
-// nullopt when s names none.
-std::optional<int> signal_number(std::string_view s);
 
 // A capability name as --cap-add takes it ("net_admin", "CAP_NET_ADMIN") in config.json's form
 // ("CAP_NET_ADMIN"); nullopt when it names none.

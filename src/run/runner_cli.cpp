@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "base/signal_names.hpp"
 #include "base/strings.hpp"
 #include "run/machine_registration.hpp"
 #include "run/runtime.hpp"
-#include "run/signal_names.hpp"
 
 namespace ocipod {
 
@@ -181,7 +181,7 @@ int cmd_run(const RuntimeOptions& options, const std::vector<std::string>& args)
     std::vector<OptionSpec> specs = create_options(r);
     specs.push_back({"status-file", 0, true, [&r](const std::string& v) { r.status_file = v; }});
     specs.push_back({"stop-signal", 0, true, [&](const std::string& v) {
-                         auto sig = parse_signal(v);
+                         auto sig = signal_number(v);
                          if (sig)
                              r.stop_signal = *sig;
                          else if (!error) {
@@ -244,7 +244,7 @@ int cmd_kill(const RuntimeOptions& options, const std::vector<std::string>& args
         return fail(exit_failure, "kill needs a container ID and at most one signal (see --help)");
     int sig = SIGTERM;
     if (positional.size() == 2) {
-        auto parsed = parse_signal(positional[1]);
+        auto parsed = signal_number(positional[1]);
         if (!parsed)
             return fail(exit_failure,
                         strf("unknown signal '%s'", printable(positional[1]).c_str()));

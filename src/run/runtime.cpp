@@ -11,11 +11,11 @@
 #include <cstring>
 
 #include "base/fs.hpp"
+#include "base/signal_names.hpp"
 #include "c/json.hpp"
 #include "run/pod_init.hpp"
 #include "run/pod_launch.hpp"
 #include "run/pod_monitor.hpp"
-#include "run/signal_names.hpp"
 
 namespace ocipod {
 
@@ -75,7 +75,7 @@ Result<int> runtime_run(const RuntimeOptions& options, const RunRequest& request
         stop_signal = *request.stop_signal;
     } else if (auto a = l->spec.annotations.find(stop_signal_annotation);
                a != l->spec.annotations.end()) {
-        auto sig = parse_signal(a->second);
+        auto sig = signal_number(a->second);
         if (!sig)
             return make_error(EINVAL, "annotation '%s' has an unknown signal '%s', refusing",
                               stop_signal_annotation, printable(a->second).c_str());
