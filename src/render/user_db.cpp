@@ -278,4 +278,10 @@ Result<ContainerUser> resolve_container_user(int rootfs_dirfd, std::string_view 
     return resolve(db, spec).wrap(strf("resolving user '%s'", printable(spec).c_str()));
 }
 
+std::string passwd_home(std::string_view passwd, uint32_t uid) {
+    for (const PasswdEntry& e : parse_passwd(passwd))
+        if (e.uid == uid) return e.home.empty() ? "/" : e.home;
+    return "/";
+}
+
 }  // namespace ocipod

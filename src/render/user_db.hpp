@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,5 +24,9 @@ struct ContainerUser {
 };
 
 Result<ContainerUser> resolve_container_user(int rootfs_dirfd, std::string_view spec);
+
+// The home directory of uid in the text of a passwd(5) file, parsed as above; "/" when no entry
+// has it or its home field is empty (runc's HOME for a process.env without one).
+std::string passwd_home(std::string_view passwd, uint32_t uid);
 
 }  // namespace ocipod

@@ -14,6 +14,7 @@
 #include "base/fs.hpp"
 #include "base/strings.hpp"
 #include "base/unique_fd.hpp"
+#include "render/user_db.hpp"
 #include "run/exe_seal.hpp"
 #include "run/privileges.hpp"
 
@@ -74,28 +75,6 @@ Status prepare(const SpecProcess& process) {
 }
 
 }  // namespace
-
-std::string passwd_home(std::string_view passwd, uid_t uid) {
-    while (!passwd.empty()) {
-        size_t nl = passwd.find('\n');
-        std::string_view line = passwd.substr(0, nl);
-        passwd = nl == std::string_view::npos ? std::string_view() : passwd.substr(nl + 1);
-        // name:password:uid:gid:gecos:home:shell
-        std::vector<std::string_view> fields;
-        size_t start = 0;
-        for (;;) {
-            size_t colon = line.find(':', start);
-            fields.push_back(line.substr(start, colon - start));
-            if (colon == std::string_view::npos) break;
-            start = colon + 1;
-        }
-        if (fields.size() != 7) continue;
-        auto id = parse_u64(fields[2]);
-        if (!id || *id != uid) continue;
-        return fields[5].empty() ? "/" : std::string(fields[5]);
-    }
-    return "/";
-}
 
 void exec_pod_process(const SpecProcess& process_in, SeccompFilter* filter) {
     SpecProcess process = process_in;

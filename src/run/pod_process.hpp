@@ -10,19 +10,10 @@
 // process.user.uid, "/" when there is none (what runc does; images rely on it).
 #pragma once
 
-#include <sys/types.h>
-
-#include <string>
-#include <string_view>
-
 #include "oci/runtime_spec.hpp"
 #include "run/seccomp_filter.hpp"
 
 namespace ocipod {
-
-// The home directory of uid in the text of a passwd(5) file; "/" when no well-formed entry has
-// it or its home field is empty.
-std::string passwd_home(std::string_view passwd, uid_t uid);
 
 // filter: compiled by the init before start, or null for none.
 [[noreturn]] void exec_pod_process(const SpecProcess& process, SeccompFilter* filter);

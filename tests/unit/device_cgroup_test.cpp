@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "render/user_db.hpp"
 #include "run/device_cgroup.hpp"
-#include "run/pod_process.hpp"
 
 // Last: CppUTest redefines new, which the standard headers above must not see.
 #include <CppUTest/TestHarness.h>
