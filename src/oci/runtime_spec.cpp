@@ -96,6 +96,12 @@ std::optional<int> capability_number(std::string_view name) {
     return std::nullopt;
 }
 
+std::vector<std::string> capability_names() {
+    std::vector<std::string> out;
+    for (const Named& n : k_capabilities) out.push_back(n.name);
+    return out;
+}
+
 namespace {
 
 Result<std::vector<int>> parse_cap_set(const json_t* caps, const std::string& parent,

@@ -147,6 +147,8 @@ struct RuntimeSpec {
 // The number of a capability as config.json names it ("CAP_NET_ADMIN", exact spelling); nullopt
 // for a name this parser does not know.
 std::optional<int> capability_number(std::string_view name);
+// Every capability name this parser knows, in number order.
+std::vector<std::string> capability_names();
 
 // Parse config.json bytes (capped by the caller). Errors name the JSON path of the bad field.
 Result<RuntimeSpec> parse_runtime_spec(std::string_view json);

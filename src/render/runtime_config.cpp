@@ -141,7 +141,7 @@ Result<JsonPtr> capabilities_json(const std::vector<std::string>& add,
         std::vector<std::string> out;
         for (const auto& g : given) {
             if (to_lower(g) == "all") {
-                auto all = all_capability_names();
+                auto all = capability_names();
                 out.insert(out.end(), all.begin(), all.end());
                 continue;
             }

@@ -12,8 +12,6 @@
 //     that expect Docker's set (ping, mknod in builds) behave the same.
 #include "render/runtime_defaults.hpp"
 
-#include <sys/capability.h>
-
 #include <cctype>
 #include <vector>
 
@@ -77,22 +75,6 @@ JsonPtr default_capabilities() {
 
 std::vector<std::string> default_capability_names() {
     return {std::begin(capabilities), std::end(capabilities)};
-}
-
-std::vector<std::string> all_capability_names() {
-    std::vector<std::string> out;
-    // 0..CAP_CHECKPOINT_RESTORE (40): the capabilities the runtime's config parser knows.
-    for (cap_value_t v = 0; v <= 40; ++v) {
-        char* name = cap_to_name(v);
-        if (!name) continue;
-        std::string upper(name);
-        cap_free(name);
-        // A libcap older than the kernel names what it does not know by number.
-        if (upper.empty() || isdigit(static_cast<unsigned char>(upper[0]))) continue;
-        for (char& c : upper) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
-        out.push_back(upper);
-    }
-    return out;
 }
 
 JsonPtr capabilities_from_names(const std::vector<std::string>& names) {

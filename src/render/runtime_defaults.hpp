@@ -13,10 +13,9 @@ namespace ocipod {
 // process.capabilities: the default set in bounding, effective and permitted; inheritable and
 // ambient empty (THREATS §2.4, CVE-2022-29162).
 JsonPtr default_capabilities();
-// The default set's names ("CAP_CHOWN", ...), and every capability the runtime knows (for
-// --cap-add ALL).
+// The default set's names ("CAP_CHOWN", ...); oci/runtime_spec.hpp's capability_names() has every
+// one the runtime knows (for --cap-add ALL).
 std::vector<std::string> default_capability_names();
-std::vector<std::string> all_capability_names();
 // process.capabilities with names in bounding, effective and permitted.
 JsonPtr capabilities_from_names(const std::vector<std::string>& names);
 // process.rlimits: RLIMIT_NOFILE 1024:1024.
