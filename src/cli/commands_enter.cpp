@@ -135,9 +135,7 @@ int cmd_enter(const GlobalOptions& global, const PodArgs& args) {
     if (!v) return fail(v.error());
     if (!v->running || v->pid <= 0 || v->state != "running")
         return fail(make_error(ESRCH, "pod '%s' is not running", args.name.c_str()));
-    auto text = read_file_capped(AT_FDCWD, dirs.bundle_dir(args.name) + "/config.json", 4 << 20);
-    if (!text) return fail(text.error().wrap(strf("pod '%s'", args.name.c_str())));
-    auto spec = parse_runtime_spec(*text);
+    auto spec = read_pod_spec(dirs, args.name);
     if (!spec) return fail(spec.error().wrap(strf("pod '%s'", args.name.c_str())));
 
     join_cgroups(v->pid);

@@ -1,5 +1,6 @@
 #include "cli/pod_runner.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -9,12 +10,15 @@
 #include <ctime>
 #include <vector>
 
+#include "base/fs.hpp"
 #include "base/log.hpp"
 #include "render/render.hpp"
 
 namespace ocipod {
 
 namespace {
+
+constexpr size_t max_runtime_config_bytes = 4 << 20;
 
 void ignore_signal(int) {}
 
@@ -55,6 +59,12 @@ RuntimeOptions pod_runtime_options(const PodDirs& dirs) {
     RuntimeOptions o;
     o.state_root = dirs.runtime_root();
     return o;
+}
+
+Result<RuntimeSpec> read_pod_spec(const PodDirs& dirs, const std::string& name) {
+    std::string text = TRY(read_file_capped(AT_FDCWD, dirs.bundle_dir(name) + "/config.json",
+                                            max_runtime_config_bytes));
+    return parse_runtime_spec(text);
 }
 
 int run_pod_locked(const PodDirs& dirs, const PodRecord& record) {

@@ -10,12 +10,16 @@
 
 #include "base/result.hpp"
 #include "cli/options.hpp"
+#include "oci/runtime_spec.hpp"
 #include "run/runtime.hpp"
 #include "store/pods.hpp"
 
 namespace ocipod {
 
 RuntimeOptions pod_runtime_options(const PodDirs& dirs);
+
+// The config.json rendered into the pod's bundle (capped at 4 MiB), parsed.
+Result<RuntimeSpec> read_pod_spec(const PodDirs& dirs, const std::string& name);
 
 // Run the pod (the caller holds its lock): runtime_run with the record's stop signal and
 // timeout; exit.json is written when it ends (also when it could not start: exit code 125 and
