@@ -135,6 +135,12 @@ std::string effective_status(const StoredState& stored) {
                                                                      : "stopped";
 }
 
+std::string state_json_as(const StoredState& stored, const char* status) {
+    ContainerState s = stored.state;
+    s.status = status;
+    return container_state_json(s);
+}
+
 std::string rfc3339_now() {
     struct timespec ts {};
     clock_gettime(CLOCK_REALTIME, &ts);

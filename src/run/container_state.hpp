@@ -41,6 +41,9 @@ bool process_matches(pid_t pid, uint64_t start_time);
 // pid names another process.
 std::string effective_status(const StoredState& stored);
 
+// The public state as it reads with this status: what hooks get on stdin.
+std::string state_json_as(const StoredState& stored, const char* status);
+
 // Now in RFC 3339 with nanoseconds, UTC ("2026-11-27T14:45:59.123456789Z").
 std::string rfc3339_now();
 

@@ -178,9 +178,7 @@ void PodLaunch::abandon() {
 }
 
 std::string PodLaunch::state_json(const char* status) const {
-    ContainerState s = stored.state;
-    s.status = status;
-    return container_state_json(s);
+    return state_json_as(stored, status);
 }
 
 Result<RuntimeSpec> load_bundle_spec(const std::string& bundle, std::string& config_bytes,

@@ -25,12 +25,6 @@ Result<RuntimeSpec> stored_spec(const StateDir& dir) {
     return parse_runtime_spec(bytes);
 }
 
-std::string state_json_with(const StoredState& stored, const char* status) {
-    ContainerState s = stored.state;
-    s.status = status;
-    return container_state_json(s);
-}
-
 // Readable pidfd = the process has exited.
 Status wait_for_exit(int pidfd) {
     struct pollfd p = {pidfd, POLLIN, 0};
@@ -88,7 +82,7 @@ Status runtime_start(const RuntimeOptions& options, const std::string& id, Warni
     TRY(dir.commit(stored));
     // runtime-spec: a failing poststart hook is a warning; the container keeps running.
     if (auto spec = stored_spec(dir))
-        run_hooks_warning(spec->hooks.poststart, state_json_with(stored, "running"), "poststart",
+        run_hooks_warning(spec->hooks.poststart, state_json_as(stored, "running"), "poststart",
                           warnings);
     return {};
 }
@@ -125,7 +119,7 @@ Status runtime_delete(const RuntimeOptions& options, const std::string& id, bool
             }
         }
         if (auto spec = stored_spec(dir))
-            run_hooks_warning(spec->hooks.poststop, state_json_with(stored, "stopped"), "poststop",
+            run_hooks_warning(spec->hooks.poststop, state_json_as(stored, "stopped"), "poststop",
                               warnings);
         if (!stored.state.machine.empty()) {
             MachineRegistration reg{stored.state.machine, stored.state.unit, true};
