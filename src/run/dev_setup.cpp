@@ -110,13 +110,12 @@ Status create_default_links(int dev_fd) {
 // The directory holding a linux.devices entry, below /dev, created as needed; no symlink may be
 // on the way (a device path through /dev/fd would leave /dev).
 Result<UniqueFd> device_dir(int dev_fd, const std::string& rel_dir) {
-    UniqueFd dir = TRY(openat2_fd(dev_fd, "", O_PATH | O_DIRECTORY, 0));
+    UniqueFd dir = TRY(open_dir_beneath(dev_fd, ""));
     for (const std::string& part : split(rel_dir, '/')) {
         if (part.empty()) continue;
         if (mkdirat(dir.get(), part.c_str(), 0755) < 0 && errno != EEXIST)
             return errno_error("creating directory '%s'", printable(part).c_str());
-        dir = TRY(openat2_fd(dir.get(), part, O_PATH | O_DIRECTORY,
-                             RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS));
+        dir = TRY(open_dir_beneath(dir.get(), part));
     }
     return dir;
 }
