@@ -45,11 +45,6 @@ std::string dirname_of(const std::string& path) {
     return slash == std::string::npos || slash == 0 ? "/" : path.substr(0, slash);
 }
 
-std::string basename_of(const std::string& path) {
-    size_t slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 }  // namespace
 
 PodDirs::PodDirs(std::string root) : root_(std::move(root)) {
@@ -238,9 +233,8 @@ Status remove_pod_dirs(const PodDirs& dirs, const std::string& name) {
     TRY(check_pod_name(name));
     UniqueFd pods = TRY(open_dir(AT_FDCWD, dirs.root() + "/pods", true));
     TRY(remove_tree(pods.get(), name));
-    std::string run_dir = dirname_of(dirs.lock_file(name));
-    auto run_pods = open_dir(AT_FDCWD, dirname_of(run_dir), false);
-    if (run_pods) TRY(remove_tree(run_pods->get(), basename_of(run_dir)));
+    auto run_pods = open_dir(AT_FDCWD, dirs.run_root() + "/pods", false);
+    if (run_pods) TRY(remove_tree(run_pods->get(), name));
     return {};
 }
 
