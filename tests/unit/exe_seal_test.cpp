@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "c/hash.hpp"
+#include "forked_child.hpp"
 #include "run/exe_seal.hpp"
 #include "temp_dir.hpp"
 
@@ -48,16 +48,6 @@ std::string sha256_of_fd(int fd) {
 std::string sha256_of_path(const char* path) {
     UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
     return fd ? sha256_of_fd(fd.get()) : std::string("open error");
-}
-
-// Exit status of a child that ran f() and _exit'ed with its result; -1 if it died otherwise.
-template <class F>
-int in_child(F f) {
-    pid_t pid = fork();
-    if (pid == 0) _exit(f());
-    int st = 0;
-    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st)) return -1;
-    return WEXITSTATUS(st);
 }
 
 // The fds of this process >= first, other than the walking directory's own.
@@ -221,10 +211,7 @@ TEST(ExeSeal, FexecveOfTheCopyHidesTheHostBinary) {
 // The read-only overlay view: same bytes, no write through any reopen (EROFS), and a process
 // executed from it shows neither the host path nor anything writable as its /proc/PID/exe.
 TEST(ExeSeal, ReadOnlyViewRunsTheBinaryAndRefusesWrites) {
-    if (geteuid() != 0) {
-        printf("\n  skipped: mounting overlayfs needs root\n");
-        return;
-    }
+    if (skip_unless_root("mounting overlayfs")) return;
     auto view = read_only_view_of_self();
     CHECK_TRUE_TEXT(view.ok(), view.ok() ? "" : view.error().message.c_str());
     std::string via = "/proc/self/fd/" + std::to_string(view->get());
@@ -246,7 +233,7 @@ TEST(ExeSeal, ReadOnlyViewRunsTheBinaryAndRefusesWrites) {
 TEST(ExeSeal, CloseFdsFromClosesFromTheBoundaryUp) {
     LeakedFds leaked;
     CHECK_TRUE(leaked.ok());
-    int status = in_child([&] {
+    int status = exit_code_in_child([&] {
         int std_open = fcntl(0, F_GETFD) >= 0 ? 1 : 0;
         close_fds_from(leaked.mid);
         if (fcntl(leaked.low, F_GETFD) < 0) return 1;  // below the boundary: kept
@@ -266,7 +253,7 @@ TEST(ExeSeal, CloexecFdsFromMarksFromTheBoundaryUp) {
     CHECK_TRUE(leaked.ok());
     CHECK_FALSE(cloexec(leaked.low));
     CHECK_FALSE(cloexec(leaked.high));
-    int status = in_child([&] {
+    int status = exit_code_in_child([&] {
         cloexec_fds_from(leaked.mid);
         if (cloexec(leaked.low)) return 1;
         for (int fd : fds_from(leaked.mid))
@@ -289,13 +276,10 @@ TEST(ExeSeal, CwdInsideTheRootIsAccepted) {
 // The CVE-2024-21626 shape: a directory fd from outside the root survives the chroot, and a
 // fchdir to it puts the cwd outside the root.
 TEST(ExeSeal, CwdOutsideTheRootIsRefused) {
-    if (geteuid() != 0) {
-        printf("\n  skipped: chroot needs root\n");
-        return;
-    }
+    if (skip_unless_root("chroot")) return;
     TempDir tmp("exe-seal");
     CHECK_EQUAL(0, mkdir((tmp / "root").c_str(), 0755));
-    int status = in_child([&] {
+    int status = exit_code_in_child([&] {
         int outside = open(tmp.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (outside < 0 || chroot((tmp / "root").c_str()) < 0 || chdir("/") < 0) return 10;
         if (!verify_cwd_inside_root().ok()) return 1;  // "/" of the new root is inside

@@ -51,6 +51,17 @@ inline ChildResult run_in_child(const std::function<std::string()>& body) {
     return result;
 }
 
+// The exit status of a child that ran f() and _exit'ed with its int result; -1 if it died
+// otherwise. For bodies that report a number, not a text.
+template <class F>
+int exit_code_in_child(F f) {
+    pid_t pid = fork();
+    if (pid == 0) _exit(f());
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st)) return -1;
+    return WEXITSTATUS(st);
+}
+
 // Skip a root-only test with a reason.
 inline bool skip_unless_root(const char* why) {
     if (geteuid() == 0) return false;

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <set>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "base/fs.hpp"
+#include "forked_child.hpp"
 #include "run/hooks.hpp"
 #include "temp_dir.hpp"
 
@@ -52,17 +52,6 @@ SpecHook hook(const std::string& path, std::vector<std::string> args = {},
     h.args = std::move(args);
     h.env = std::move(env);
     return h;
-}
-
-// Exit status of a child that ran f() and _exit'ed with its result; -1 if it died otherwise
-// (a SIGPIPE among them).
-template <class F>
-int in_child(F f) {
-    pid_t pid = fork();
-    if (pid == 0) _exit(f());
-    int st = 0;
-    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st)) return -1;
-    return WEXITSTATUS(st);
 }
 
 }  // namespace
@@ -169,7 +158,7 @@ TEST(Hooks, HookIgnoringALargeStateDoesNotHurtTheRunner) {
     std::string big(1 << 20, ' ');
     big.front() = '{';
     big.back() = '}';
-    int status = in_child([&] {
+    int status = exit_code_in_child([&] {
         Status st = run_hooks({hook("/bin/true"), hook(lingers)}, big, "poststart");
         if (!st.ok()) return 1;
         sigset_t mask, pending;
@@ -186,7 +175,7 @@ TEST(Hooks, HookIgnoringALargeStateDoesNotHurtTheRunner) {
 TEST(Hooks, HookSeesNoFdOfTheRunner) {
     TempDir dir("hooks");
     std::string listing = dir / "fds";
-    int status = in_child([&] {
+    int status = exit_code_in_child([&] {
         int leaked = open((dir / "leaked-file").c_str(), O_RDWR | O_CREAT, 0600);
         if (leaked < 0 || dup2(leaked, 100) != 100) return 10;
         int out = open(listing.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/fs.hpp"
+#include "forked_child.hpp"
 #include "run/rootfs_setup.hpp"
 #include "temp_dir.hpp"
 
@@ -24,14 +25,14 @@
 #include <CppUTest/TestHarness.h>
 
 using namespace ocipod;
+using ocipod::test::ChildResult;
+using ocipod::test::run_in_child;
 using ocipod::test::TempDir;
 
 namespace {
 
 bool skip_unless_root() {
-    if (geteuid() == 0) return false;
-    printf("\n  skipped: rootfs setup needs root (mounts, mknod, pivot_root)\n");
-    return true;
+    return test::skip_unless_root("rootfs setup (mounts, mknod, pivot_root)");
 }
 
 SpecMount spec_mount(const char* dest, const char* type, const char* source,
@@ -88,18 +89,6 @@ void make_rootfs(const TempDir& bundle) {
     must(chmod((root + "/bin/busybox").c_str(), 0755) == 0, "chmod");
     write_text(root + "/etc/secret/key", "secret");
     write_text(root + "/etc/secret.txt", "secret");
-}
-
-std::string read_all(int fd) {
-    std::string out;
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) != 0) {
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) break;
-        out.append(buf, static_cast<size_t>(n));
-    }
-    return out;
 }
 
 std::string file_text(const std::string& path) {
@@ -183,23 +172,14 @@ struct PodRun {
 // then reports observe() (or "error: MESSAGE") back.
 PodRun run_pod(const TempDir& bundle, const RuntimeSpec& spec, bool console = false,
                const std::function<std::string()>& observe = observe_pod) {
-    int fds[2];
-    must(pipe2(fds, O_CLOEXEC) == 0, "pipe");
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fds[0]);
-        std::string out;
-        auto fail = [&](const Error& e) {
-            out = "error: " + e.message;
-            (void)write_all(fds[1], out);
-            _exit(1);
-        };
-        if (unshare(CLONE_NEWNS | CLONE_NEWCGROUP) < 0) fail(errno_error("unshare"));
+    ChildResult child = run_in_child([&]() -> std::string {
+        if (unshare(CLONE_NEWNS | CLONE_NEWCGROUP) < 0)
+            return "error: " + errno_error("unshare").message;
         auto rootfs = prepare_rootfs(spec, bundle.path());
-        if (!rootfs) fail(rootfs.error());
+        if (!rootfs) return "error: " + rootfs.error().message;
         if (console) {
             auto c = open_pod_console(*rootfs);
-            if (!c) fail(c.error());
+            if (!c) return "error: " + c.error().message;
         }
         // Between pivot_root and the read-only paths, /proc/sys is still writable (sysctls).
         auto entered = enter_rootfs(spec, *rootfs, [&]() -> Status {
@@ -209,19 +189,13 @@ PodRun run_pod(const TempDir& bundle, const RuntimeSpec& spec, bool console = fa
             if (fd >= 0) close(fd);
             return {};
         });
-        if (!entered) fail(entered.error());
-        out = observe();
-        (void)write_all(fds[1], out);
-        _exit(0);
-    }
-    close(fds[1]);
+        if (!entered) return "error: " + entered.error().message;
+        return observe();
+    });
     PodRun run;
-    run.text = read_all(fds[0]);
-    close(fds[0]);
-    int status = -1;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    run.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    run.text = std::move(child.report);
+    run.ok = WIFEXITED(child.status) && WEXITSTATUS(child.status) == 0 &&
+             !starts_with(run.text, "error: ");
     return run;
 }
 

@@ -14,12 +14,14 @@
 #include <functional>
 #include <string>
 
+#include "forked_child.hpp"
 #include "run/stub_init.hpp"
 
 // Last: CppUTest redefines new, which the standard headers above must not see.
 #include <CppUTest/TestHarness.h>
 
 using namespace ocipod;
+using namespace ocipod::test;
 
 namespace {
 
@@ -264,10 +266,7 @@ TEST(StubInit, ReapsOrphans) {
 // The production shape: the init is PID 1 of a new pid namespace, SIGTERM comes from outside
 // (systemctl stop, machinectl terminate) and must reach the application.
 TEST(StubInit, RunsAsPid1OfANewPidNamespace) {
-    if (geteuid() != 0) {
-        printf("\n  skipped: creating a pid namespace needs root\n");
-        return;
-    }
+    if (skip_unless_root("creating a pid namespace")) return;
     Pipe init_pid, ready, report;
     pid_t outer = fork();
     if (outer == 0) {
