@@ -47,23 +47,29 @@ our_processes() {
     done
 }
 run_entries() { find "$run_dir/runtime" "$run_dir/pods" -mindepth 1 -maxdepth 1 2>/dev/null; }
-
-# --- oci-pod run --rm on the host, without systemd -----------------------------------------
-host_loop() {
-    mounts_before=$(our_mounts)
-    failures=0 first_failure=''
-    for i in $(seq 1 "$LOOP_HOST"); do
-        if ! "$OCI_POD" --root "$root" run --rm "$image" /bin/true </dev/null >"$TEST_TMP/run.out" 2>&1; then
+# repeat_ok COUNT "description" CMD...: run CMD COUNT times; ok when every run succeeds, else not
+# ok with the number of failures and the output of the first.
+repeat_ok() {
+    local count=$1 desc=$2 i failures=0 first_failure=''
+    shift 2
+    for i in $(seq 1 "$count"); do
+        if ! "$@" >"$TEST_TMP/run.out" 2>&1; then
             failures=$((failures + 1))
             [ -n "$first_failure" ] || first_failure="run $i: $(cat "$TEST_TMP/run.out")"
         fi
     done
     if [ "$failures" = 0 ]; then
-        tap_ok "$LOOP_HOST x oci-pod run --rm IMAGE /bin/true on the host"
+        tap_ok "$desc"
     else
-        tap_not_ok "$LOOP_HOST x oci-pod run --rm IMAGE /bin/true on the host" \
-            "$failures failed; the first: $first_failure"
+        tap_not_ok "$desc" "$failures failed; the first: $first_failure"
     fi
+}
+
+# --- oci-pod run --rm on the host, without systemd -----------------------------------------
+host_loop() {
+    mounts_before=$(our_mounts)
+    repeat_ok "$LOOP_HOST" "$LOOP_HOST x oci-pod run --rm IMAGE /bin/true on the host" \
+        "$OCI_POD" --root "$root" run --rm "$image" /bin/true </dev/null
     tap_is "... adds no mount" "$mounts_before" "$(our_mounts)"
     tap_is "... leaves no runtime state or lock in ROOT/run" "" "$(run_entries)"
     tap_is "... leaves no pod in ROOT/pods" "" "$(ls -A "$root/pods" 2>/dev/null)"
@@ -85,20 +91,8 @@ runner_loop() {
     id=loop
     state=$TEST_TMP/runner-state
     mounts_before=$(our_mounts)
-    failures=0 first_failure=''
-    for i in $(seq 1 "$LOOP_RUNNER"); do
-        if ! "$OCI_POD_RUNNER" --root "$state" run --no-machine --bundle "$bundle" "$id" \
-            </dev/null >"$TEST_TMP/run.out" 2>&1; then
-            failures=$((failures + 1))
-            [ -n "$first_failure" ] || first_failure="run $i: $(cat "$TEST_TMP/run.out")"
-        fi
-    done
-    if [ "$failures" = 0 ]; then
-        tap_ok "$LOOP_RUNNER x oci-pod-runner run --no-machine of one bundle under one ID"
-    else
-        tap_not_ok "$LOOP_RUNNER x oci-pod-runner run --no-machine of one bundle under one ID" \
-            "$failures failed; the first: $first_failure"
-    fi
+    repeat_ok "$LOOP_RUNNER" "$LOOP_RUNNER x oci-pod-runner run --no-machine of one bundle under one ID" \
+        "$OCI_POD_RUNNER" --root "$state" run --no-machine --bundle "$bundle" "$id" </dev/null
     tap_is "... leaves no state directory" "" "$(find "$state" -mindepth 1 -maxdepth 1 2>/dev/null)"
     tap_is "... adds no mount" "$mounts_before" "$(our_mounts)"
     tap_is "... leaves no process" "" "$(our_processes)"
@@ -154,19 +148,8 @@ wait "$probe"
 
 mounts_before=$(box_mounts)
 state_before=$(box_state)
-failures=0 first_failure=''
-for i in $(seq 1 "$LOOP_BOX"); do
-    if ! pod run --rm "$box_image" /bin/true >"$TEST_TMP/run.out" 2>&1; then
-        failures=$((failures + 1))
-        [ -n "$first_failure" ] || first_failure="run $i: $(cat "$TEST_TMP/run.out")"
-    fi
-done
-if [ "$failures" = 0 ]; then
-    tap_ok "$LOOP_BOX x oci-pod run --rm IMAGE /bin/true in the box (scope + machined)"
-else
-    tap_not_ok "$LOOP_BOX x oci-pod run --rm IMAGE /bin/true in the box (scope + machined)" \
-        "$failures failed; the first: $first_failure"
-fi
+repeat_ok "$LOOP_BOX" "$LOOP_BOX x oci-pod run --rm IMAGE /bin/true in the box (scope + machined)" \
+    pod run --rm "$box_image" /bin/true
 tap_is "... leaves no machine-* unit" "" "$(box_run systemctl list-units --all --no-legend 'machine-*')"
 tap_is "... no machine" "" "$(box_run machinectl list --no-legend)"
 tap_is "... no pod state" "$state_before" "$(box_state)"

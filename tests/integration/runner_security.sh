@@ -43,18 +43,48 @@ run() {
     return $rc
 }
 diag() { printf '%s\n--- stderr\n%s\n' "$OUT" "$ERR"; }
+# check_created RT BUNDLE "description" CHECK: create (not start) a pod of BUNDLE, run CHECK PID
+# on its init; ok when CHECK prints nothing, else not ok with what it printed. The pod is
+# deleted after.
+check_created() {
+    local rt=$1 b=$2 desc=$3 check=$4 id pid out
+    id=$(next_id)
+    if rt_create "$rt" "$b" "$id" && pid=$(cat "$TEST_TMP/$id.pid"); then
+        out=$("$check" "$pid")
+        if [ -z "$out" ]; then tap_ok "$desc"; else tap_not_ok "$desc" "$out"; fi
+    else
+        tap_not_ok "$desc" "create failed: $(cat "$TEST_TMP/$id.err")"
+    fi
+    rt_cmd "$rt" delete --force "$id" >/dev/null 2>&1
+}
 # The host's mounts, leaving out those of other test scripts running at the same time (make -j
 # check): mount points in their temporary directories, which share this one's parent.
+# Printed as sorted "mount point, file system type" lines.
 host_mounts() {
     awk -v mine="$TEST_TMP/" -v others="${OCI_POD_TEST_TMPDIR:-/var/tmp}/" \
-        'index($5 "/", others) != 1 || index($5 "/", mine) == 1' /proc/self/mountinfo | wc -l
+        'index($5 "/", others) != 1 || index($5 "/", mine) == 1 {
+            for (i = 7; $i != "-"; i++) {}
+            print $5, $(i + 1) }' /proc/self/mountinfo | sort
 }
+# host_mounts_unchanged BEFORE: true when the host's mounts are BEFORE again within 5 s. A mount
+# a runtime leaked stays; one that another test (make -j check) or the system makes outside the
+# test directories comes and goes, so a short wait tells them apart.
+host_mounts_unchanged() {
+    local i
+    for i in $(seq 50); do
+        [ "$(host_mounts)" = "$1" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# The difference from BEFORE, for a diagnostic.
+host_mounts_diff() { diff <(printf '%s\n' "$1") <(host_mounts) | grep '^[<>]'; }
 
 MOBY_MASK=00000000a80425fb # the 14 default capabilities, THREATS §2.4
 
 # ---- 2.1 CVE-2019-5736: the host runtime binary is never reachable from the pod --------------
 t_2_1() {
-    local rt=$1 name b bin sum id pid out
+    local rt=$1 name b bin sum
     name=$(rt_name "$rt")
     bin=$(rt_binary "$rt")
     sum=$(sha256sum <"$bin")
@@ -103,18 +133,14 @@ t_2_1() {
     fi
     # (c) from the host, after create: the init's exe is a memfd or the payload, never the
     # host binary (runc's create.bats allows exactly these).
-    id=$(next_id)
     mk "$b" -- /bin/true
-    if rt_create "$rt" "$b" "$id" && pid=$(cat "$TEST_TMP/$id.pid"); then
-        out=$(readlink "/proc/$pid/exe")
-        case $out in
-        "$bin" | "$bin "*) tap_not_ok "$name 2.1: the created init's exe is not the host binary" "$out" ;;
-        *) tap_ok "$name 2.1: the created init's exe is not the host binary" ;;
-        esac
-    else
-        tap_not_ok "$name 2.1: the created init's exe is not the host binary" "create failed: $(cat "$TEST_TMP/$id.err")"
-    fi
-    rt_cmd "$rt" delete --force "$id" >/dev/null 2>&1
+    check_created "$rt" "$b" "$name 2.1: the created init's exe is not the host binary" init_exe_is_host_binary
+}
+# Prints the init's exe when it is the host binary $bin (of the caller).
+init_exe_is_host_binary() {
+    local exe
+    exe=$(readlink "/proc/$1/exe")
+    case $exe in "$bin" | "$bin "*) echo "$exe" ;; esac
 }
 
 # The same reads aimed at a process that is dumpable and has the reader's uid and capabilities
@@ -158,30 +184,8 @@ fd $i: $OUT"
     else tap_not_ok "$name 2.2b: the application has fds 0-2 only" "$(diag)"; fi
     # (b) the created init's fds, seen from the host: an allow-list (stdio, pts, anon inodes,
     # pipes, sockets, the exec fifo or state files under the runtime's root, a memfd).
-    local id pid
-    id=$(next_id)
     bundle_config "$b" -- /bin/true
-    if rt_create "$rt" "$b" "$id" && pid=$(cat "$TEST_TMP/$id.pid"); then
-        out=$(for f in /proc/"$pid"/fd/*; do
-            i=${f##*/}
-            [ "$i" -le 2 ] && continue
-            t=$(readlink "$f")
-            case $t in
-            /dev/pts/* | anon_inode:* | pipe:* | socket:* | /memfd:* | "$(rt_root "$rt")"/*) ;;
-            *)
-                # A directory of the pod's own root (after pivot_root the host shows it as "/"):
-                # allowed when it is the bundle's rootfs itself, by device and inode.
-                [ "$(stat -L -c %d:%i "$f" 2>/dev/null)" = "$(stat -c %d:%i "$b/rootfs")" ] ||
-                    echo "fd $i -> $t ($(stat -L -c '%F %d:%i' "$f" 2>&1))"
-                ;;
-            esac
-        done)
-        if [ -z "$out" ]; then tap_ok "$name 2.2b: the created init holds only allowed fds"; else
-            tap_not_ok "$name 2.2b: the created init holds only allowed fds" "$out"; fi
-    else
-        tap_not_ok "$name 2.2b: the created init holds only allowed fds" "create failed: $(cat "$TEST_TMP/$id.err")"
-    fi
-    rt_cmd "$rt" delete --force "$id" >/dev/null 2>&1
+    check_created "$rt" "$b" "$name 2.2b: the created init holds only allowed fds" init_fds_not_allowed
     # (c) fds the caller leaks (no CLOEXEC: bash redirections) must not reach the pod.
     bundle_config "$b" -- /bin/sh -c '/bin/probe fds; ls -l /proc/1/fd/ 2>&1'
     OUT=$( (exec 7</ 8<"$HOSTFILE" && pod_run "$rt" "$b" "$(next_id)") 2>"$TEST_TMP/run.err")
@@ -193,6 +197,24 @@ fd $i: $OUT"
     else
         tap_ok "$name 2.2c: fds leaked by the caller do not reach the pod"
     fi
+}
+# Prints the fds of init PID that are not on the allow-list, for runtime $rt and bundle $b.
+init_fds_not_allowed() {
+    local f i t
+    for f in /proc/"$1"/fd/*; do
+        i=${f##*/}
+        [ "$i" -le 2 ] && continue
+        t=$(readlink "$f")
+        case $t in
+        /dev/pts/* | anon_inode:* | pipe:* | socket:* | /memfd:* | "$(rt_root "$rt")"/*) ;;
+        *)
+            # A directory of the pod's own root (after pivot_root the host shows it as "/"):
+            # allowed when it is the bundle's rootfs itself, by device and inode.
+            [ "$(stat -L -c %d:%i "$f" 2>/dev/null)" = "$(stat -c %d:%i "$b/rootfs")" ] ||
+                echo "fd $i -> $t ($(stat -L -c '%F %d:%i' "$f" 2>&1))"
+            ;;
+        esac
+    done
 }
 # The same check on a launcher that closes nothing (the probe started directly): it must see fd
 # 7 and 8.
@@ -216,8 +238,9 @@ t_2_3() {
     before=$(host_mounts)
     if run "$rt" "$b" && [ "$OUT" != 1 ]; then
         tap_not_ok "$name 2.3a: a mount through mnt -> / lands in the rootfs" "inside: $(diag)"
-    elif [ -e "/$x" ] || [ "$(host_mounts)" != "$before" ]; then
-        tap_not_ok "$name 2.3a: a mount through mnt -> / lands in the rootfs" "host changed: $(ls -d "/$x" 2>&1)"
+    elif [ -e "/$x" ] || ! host_mounts_unchanged "$before"; then
+        tap_not_ok "$name 2.3a: a mount through mnt -> / lands in the rootfs" \
+            "host changed: $(ls -d "/$x" 2>&1) $(host_mounts_diff "$before")"
     else
         tap_ok "$name 2.3a: a mount through mnt -> / lands in the rootfs"
     fi
@@ -247,7 +270,7 @@ EOF
         fi
     done
     kill "$loop" && wait "$loop" 2>/dev/null
-    if [ "$escaped" = 0 ] && [ ! -e "/$t" ] && [ "$(host_mounts)" = "$before" ]; then
+    if [ "$escaped" = 0 ] && [ ! -e "/$t" ] && host_mounts_unchanged "$before"; then
         tap_ok "$name 2.3b: $RACE_RUNS starts against a rename-exchange race, every bind inside ($started started)"
     else
         # runc 1.1.5 sometimes makes the destination on the host through the swapped link (its
@@ -255,7 +278,7 @@ EOF
         local todo=""
         [ "$rt" = runc ] && [ "$escaped" = 0 ] && todo=" # TODO runc 1.1.5 creates mount targets through a swapped symlink (CVE-2024-45310)"
         tap_not_ok "$name 2.3b: $RACE_RUNS starts against a rename-exchange race, every bind inside$todo" \
-            "$escaped of $started pods did not see the bind; host /$t: $(ls -d "/$t" 2>&1); host mounts $before -> $(host_mounts)"
+            "$escaped of $started pods did not see the bind; host /$t: $(ls -d "/$t" 2>&1); host mounts: $(host_mounts_diff "$before")"
         rmdir "/$t" 2>/dev/null
     fi
     # (c) /proc a symlink in the image: the pod must not start.
@@ -394,7 +417,7 @@ catches_2_5() {
 SECCOMP_EXPECTED="unshare_user=EPERM keyctl=EPERM clone3=ENOSYS io_uring_setup=EPERM mount=EPERM clone_newns=EPERM"
 probe_syscalls() { printf '%s\n' "$OUT" | grep -E '^(unshare_user|keyctl|clone3|io_uring_setup|mount|clone_newns)=' | tr '\n' ' ' | sed 's/ $//'; }
 t_2_6() {
-    local rt=$1 name b before i id out pid
+    local rt=$1 name b before i id out
     name=$(rt_name "$rt")
     b=$TEST_TMP/b26-$rt
     mk "$b" --seccomp -- /bin/probe syscalls
@@ -420,28 +443,25 @@ create $i: $(cat "$TEST_TMP/$id.err")"
         rt_cmd "$rt" delete --force "$id" >/dev/null 2>&1 || out="$out
 delete $i failed"
     done
-    if [ -z "$out" ] && [ "$(host_mounts)" = "$before" ]; then
+    if [ -z "$out" ] && host_mounts_unchanged "$before"; then
         tap_ok "$name 2.6: $CYCLES create/delete cycles leave the host mount table unchanged"
     else
         tap_not_ok "$name 2.6: $CYCLES create/delete cycles leave the host mount table unchanged" \
-            "mountinfo lines $before -> $(host_mounts)$out"
+            "mounts changed: $(host_mounts_diff "$before")$out"
     fi
     # No abstract unix sockets: every socket of a created pod's init and of the runtime's
     # processes is unnamed or path-based (CVE-2020-15257).
-    id=$(next_id)
-    if rt_create "$rt" "$b" "$id" && pid=$(cat "$TEST_TMP/$id.pid"); then
-        out=$(for p in "$pid" $(pgrep -x -f "$(rt_binary "$rt").*" 2>/dev/null); do
-            for f in /proc/"$p"/fd/*; do readlink "$f"; done 2>/dev/null |
-                sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p' | while read -r ino; do
-                    awk -v i="$ino" '$7 == i && $8 ~ /^@/ { print }' "/proc/$p/net/unix"
-                done
-        done)
-        if [ -z "$out" ]; then tap_ok "$name 2.6: the pod's and runtime's sockets are not abstract"; else
-            tap_not_ok "$name 2.6: the pod's and runtime's sockets are not abstract" "$out"; fi
-    else
-        tap_not_ok "$name 2.6: the pod's and runtime's sockets are not abstract" "create failed: $(cat "$TEST_TMP/$id.err")"
-    fi
-    rt_cmd "$rt" delete --force "$id" >/dev/null 2>&1
+    check_created "$rt" "$b" "$name 2.6: the pod's and runtime's sockets are not abstract" abstract_sockets
+}
+# Prints the abstract unix sockets held by init PID and by runtime $rt's processes.
+abstract_sockets() {
+    local p f
+    for p in "$1" $(pgrep -x -f "$(rt_binary "$rt").*" 2>/dev/null); do
+        for f in /proc/"$p"/fd/*; do readlink "$f"; done 2>/dev/null |
+            sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p' | while read -r ino; do
+                awk -v i="$ino" '$7 == i && $8 ~ /^@/ { print }' "/proc/$p/net/unix"
+            done
+    done
 }
 catches_2_6() {
     local b=$TEST_TMP/b26-weak
