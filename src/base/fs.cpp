@@ -20,6 +20,16 @@ Result<UniqueFd> open_dir(int dirfd, const std::string& path, bool create, mode_
     return UniqueFd(fd);
 }
 
+Status make_dirs(const std::string& path, mode_t mode) {
+    for (size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
+        std::string prefix = path.substr(0, end);
+        if (!prefix.empty() && prefix.back() != '/' && mkdir(prefix.c_str(), mode) < 0 &&
+            errno != EEXIST)
+            return errno_error("creating '%s'", prefix.c_str());
+        if (end == std::string::npos) return {};
+    }
+}
+
 Result<std::string> read_fd_capped(int fd, size_t cap) {
     std::string out;
     char buf[65536];

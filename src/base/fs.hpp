@@ -17,6 +17,9 @@ namespace ocipod {
 
 // Open (and with create, make with mode) a directory; relative to dirfd (AT_FDCWD for paths).
 Result<UniqueFd> open_dir(int dirfd, const std::string& path, bool create, mode_t mode = 0700);
+// mkdir -p of one of our own paths (absolute or relative to the cwd; never an image-controlled
+// one): every level made gets mode, existing levels are left as they are.
+Status make_dirs(const std::string& path, mode_t mode = 0700);
 
 // Read a whole file; refuse with EFBIG if it holds more than cap bytes (reads at most cap+1).
 Result<std::string> read_fd_capped(int fd, size_t cap);

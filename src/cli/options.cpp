@@ -1,5 +1,8 @@
 #include "cli/options.hpp"
 
+#include <unistd.h>
+
+#include <climits>
 #include <cstdlib>
 #include <span>
 #include <vector>
@@ -10,6 +13,15 @@
 namespace ocipod {
 
 namespace {
+
+// The store root as an absolute path: it is handed to systemd units and to the runner, whose
+// working directories are not the caller's.
+std::string absolute_root(std::string root) {
+    if (root.empty() || root[0] == '/') return root;
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) return root;
+    return std::string(cwd) + "/" + root;
+}
 
 enum class Opt {
     root,
@@ -409,7 +421,7 @@ private:
                 break;
             case Opt::root:
                 if (v.empty()) return usage(strf("option '%s' needs a directory", spelled.c_str()));
-                cl_.global.root = v;
+                cl_.global.root = absolute_root(std::string(v));
                 break;
             case Opt::log_level: {
                 auto level = parse_log_level(v);
@@ -859,7 +871,7 @@ std::optional<uint64_t> parse_cpus(std::string_view text) {
 
 std::string default_root_from_environment() {
     const char* env = getenv("OCI_POD_ROOT");
-    return (env && *env) ? std::string(env) : std::string(builtin_root);
+    return (env && *env) ? absolute_root(env) : std::string(builtin_root);
 }
 
 std::optional<uint64_t> parse_byte_size(std::string_view text) {

@@ -38,15 +38,7 @@ JsonPtr state_object(const ContainerState& state) {
 Result<UniqueFd> open_state_root(const std::string& state_root, bool create) {
     if (state_root.empty() || state_root[0] != '/')
         return make_error(EINVAL, "state root '%s' is not an absolute path", state_root.c_str());
-    if (create) {
-        // mkdir -p with 0700 for every level we make; existing levels are left as they are.
-        for (size_t pos = 1; pos != std::string::npos;) {
-            pos = state_root.find('/', pos + 1);
-            std::string prefix = state_root.substr(0, pos);
-            if (mkdir(prefix.c_str(), 0700) < 0 && errno != EEXIST)
-                return errno_error("creating '%s'", prefix.c_str());
-        }
-    }
+    if (create) TRY(make_dirs(state_root, 0700));
     return open_dir(AT_FDCWD, state_root, false);
 }
 

@@ -28,18 +28,6 @@ bool name_char(char c) {
            c == '.' || c == '_';
 }
 
-// mkdir -p for our own directories (not image-controlled paths).
-Status make_dirs(const std::string& path, mode_t mode) {
-    std::string at;
-    for (const auto& part : split(path, '/')) {
-        if (part.empty()) continue;
-        at += "/" + part;
-        if (mkdir(at.c_str(), mode) != 0 && errno != EEXIST)
-            return errno_error("creating '%s'", at.c_str());
-    }
-    return {};
-}
-
 std::string dirname_of(const std::string& path) {
     size_t slash = path.rfind('/');
     return slash == std::string::npos || slash == 0 ? "/" : path.substr(0, slash);

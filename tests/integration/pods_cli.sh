@@ -43,6 +43,11 @@ rc=$(status_of pod run --rm -q "$IMG" sh -c 'kill -TERM $$')
 tap_is "a signal ends it with 128+N" 143 "$rc"
 tap_is "--rm leaves no pod behind" "" "$(ls "$ROOT/pods" 2>/dev/null)"
 tap_is "--rm leaves no mount behind" 0 "$(mounts_under "$ROOT/")"
+# A relative --root is the directory below the caller's cwd, for the store and the pod's state.
+rel_name=relroot-$$
+tap_is "run --rm with a relative --root works" "hello" \
+    "$(cd "$TEST_TMP" && "$OCI_POD" --root root run --rm -q --name "$rel_name" "$IMG" echo hello 2>&1)"
+tap_is "... and creates nothing outside it" "" "$(ls -d "/root/run/pods/$rel_name" 2>/dev/null)"
 
 rc=$(status_of pod run --name exited1 -q "$IMG" sh -c 'exit 3')
 tap_is "run --name exited1 exits 3" 3 "$rc"
