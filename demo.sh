@@ -22,7 +22,7 @@ build=${OCI_POD_BUILD_DIR:-$top/build}
 root=${OCI_POD_DEMO_ROOT:-/var/tmp/oci-pod-demo/root}
 packages=(
     g++ make autoconf automake libtool pkg-config
-    libsystemd-dev libcurl4-gnutls-dev libjansson-dev libgnutls28-dev libarchive-dev
+    libsystemd-dev libcurl4-gnutls-dev libjansson-dev libgcrypt20-dev libarchive-dev
     libisal-dev libzstd-dev libseccomp-dev libcap-dev cpputest
     docker-registry skopeo busybox-static runc python3 curl ca-certificates
 )

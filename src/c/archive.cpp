@@ -1,8 +1,5 @@
 #include "c/archive.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <locale.h>
 
 #include <algorithm>
@@ -13,20 +10,28 @@
 
 namespace ocipod {
 
+const ArchiveFunctions& libarchive() {
+    OCIPOD_LIB_LOAD(ArchiveFunctions, OCIPOD_ARCHIVE_FUNCTIONS, ARCHIVE_SONAME,
+                    "reading layer tars");
+}
+
 namespace {
 
-using ArchivePtr = CPtr<struct archive, archive_read_free>;
+void free_archive(struct archive* a) {
+    libarchive().archive_read_free(a);
+}
+using ArchivePtr = CPtr<struct archive, free_archive>;
 
 // What open_source asks of its source per call: large enough that libarchive rarely has to join
 // two reads to see one header.
 constexpr size_t source_buffer_size = 256 * 1024;
 
 Error archive_failure(struct archive* a, int rc, const char* what) {
-    const char* msg = archive_error_string(a);
+    const char* msg = libarchive().archive_error_string(a);
     const char* kind = rc == ARCHIVE_WARN    ? " (warning treated as an error)"
                        : rc == ARCHIVE_RETRY ? " (damaged entry, refusing to resync)"
                                              : "";
-    int code = archive_errno(a);
+    int code = libarchive().archive_errno(a);
     if (code <= 0 || rc == ARCHIVE_WARN || rc == ARCHIVE_RETRY) code = EBADMSG;
     return make_error(code, "%s: %s%s", what, msg ? printable(msg).c_str() : "libarchive error",
                       kind);
@@ -107,23 +112,23 @@ TarReader::~TarReader() = default;
 Result<TarReader> TarReader::open_fd(int fd, std::initializer_list<TarCompression> allowed) {
     auto st = std::make_unique<State>();
     st->allowed.assign(allowed.begin(), allowed.end());
-    st->a.reset(archive_read_new());
+    st->a.reset(libarchive().archive_read_new());
     if (!st->a) return make_error(ENOMEM, "allocating an archive reader");
     struct archive* a = st->a.get();
     // Any status but OK here (WARN means "will run an external program") is a refusal.
-    int rc = archive_read_support_format_tar(a);
+    int rc = libarchive().archive_read_support_format_tar(a);
     if (rc != ARCHIVE_OK) return archive_failure(a, rc, "enabling the tar format");
     for (TarCompression c : allowed) {
         if (c == TarCompression::gzip)
-            rc = archive_read_support_filter_gzip(a);
+            rc = libarchive().archive_read_support_filter_gzip(a);
         else if (c == TarCompression::zstd)
-            rc = archive_read_support_filter_zstd(a);
+            rc = libarchive().archive_read_support_filter_zstd(a);
         else
             continue;
         if (rc != ARCHIVE_OK)
             return archive_failure(a, rc, strf("enabling %s", tar_compression_name(c)).c_str());
     }
-    rc = archive_read_open_fd(a, fd, 128 * 1024);
+    rc = libarchive().archive_read_open_fd(a, fd, 128 * 1024);
     if (rc != ARCHIVE_OK) return archive_failure(a, rc, "opening the archive");
     return TarReader(std::move(st));
 }
@@ -134,7 +139,8 @@ la_ssize_t TarReader::State::read_source(struct archive* a, void* client, const 
     Result<size_t> n = s->source->read(s->buffer.get(), source_buffer_size);
     if (!n) {
         s->source_error = n.error();
-        archive_set_error(a, n.error().code, "%s", printable(n.error().message).c_str());
+        libarchive().archive_set_error(a, n.error().code, "%s",
+                                       printable(n.error().message).c_str());
         return ARCHIVE_FATAL;
     }
     *out = s->buffer.get();
@@ -147,12 +153,12 @@ Result<TarReader> TarReader::open_source(ByteSource* src) {
     st->buffer.reset(new uint8_t[source_buffer_size]);
     // The caller decompresses: the stream must be a plain tar, and is reported as such.
     st->allowed = {TarCompression::none};
-    st->a.reset(archive_read_new());
+    st->a.reset(libarchive().archive_read_new());
     if (!st->a) return make_error(ENOMEM, "allocating an archive reader");
     struct archive* a = st->a.get();
-    int rc = archive_read_support_format_tar(a);
+    int rc = libarchive().archive_read_support_format_tar(a);
     if (rc != ARCHIVE_OK) return archive_failure(a, rc, "enabling the tar format");
-    rc = archive_read_open(a, st.get(), nullptr, &State::read_source, nullptr);
+    rc = libarchive().archive_read_open(a, st.get(), nullptr, &State::read_source, nullptr);
     if (rc != ARCHIVE_OK) return st->failure(rc, "opening the archive");
     return TarReader(std::move(st));
 }
@@ -164,12 +170,12 @@ Result<bool> TarReader::next(TarEntry* out) {
     int rc;
     {
         Utf8HeaderLocale utf8;
-        rc = archive_read_next_header(s.a.get(), &e);
+        rc = libarchive().archive_read_next_header(s.a.get(), &e);
     }
     if (rc != ARCHIVE_OK && rc != ARCHIVE_EOF) return s.failure(rc, "reading a tar header");
     if (!s.checked_filter) {
         // An empty tar (only the end marker) is a valid layer, so this is checked at EOF too.
-        s.compression = TRY(compression_of(archive_filter_code(s.a.get(), 0)));
+        s.compression = TRY(compression_of(libarchive().archive_filter_code(s.a.get(), 0)));
         if (std::find(s.allowed.begin(), s.allowed.end(), s.compression) == s.allowed.end())
             return make_error(ENOTSUP, "%s archives are not accepted here",
                               tar_compression_name(s.compression));
@@ -181,18 +187,18 @@ Result<bool> TarReader::next(TarEntry* out) {
         return false;
     }
     s.entry = e;
-    const char* path = archive_entry_pathname(e);
+    const char* path = libarchive().archive_entry_pathname(e);
     if (!path) return make_error(EBADMSG, "tar member without a name");
     out->path = path;
     out->link_target.clear();
-    out->size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
+    out->size = libarchive().archive_entry_size_is_set(e) ? libarchive().archive_entry_size(e) : 0;
     if (out->size < 0) return make_error(EBADMSG, "tar member '%s' has a negative size", path);
-    if (const char* hl = archive_entry_hardlink(e)) {
+    if (const char* hl = libarchive().archive_entry_hardlink(e)) {
         out->type = TarEntry::Type::hardlink;
         out->link_target = hl;
         return true;
     }
-    switch (archive_entry_filetype(e)) {
+    switch (libarchive().archive_entry_filetype(e)) {
         case AE_IFREG:
             out->type = TarEntry::Type::regular;
             break;
@@ -201,7 +207,7 @@ Result<bool> TarReader::next(TarEntry* out) {
             break;
         case AE_IFLNK:
             out->type = TarEntry::Type::symlink;
-            if (const char* t = archive_entry_symlink(e)) out->link_target = t;
+            if (const char* t = libarchive().archive_entry_symlink(e)) out->link_target = t;
             break;
         default:
             out->type = TarEntry::Type::other;
@@ -211,13 +217,13 @@ Result<bool> TarReader::next(TarEntry* out) {
 }
 
 Result<size_t> TarReader::read(void* buf, size_t len) {
-    la_ssize_t n = archive_read_data(s_->a.get(), buf, len);
+    la_ssize_t n = libarchive().archive_read_data(s_->a.get(), buf, len);
     if (n < 0) return s_->failure(static_cast<int>(n), "reading tar data");
     return static_cast<size_t>(n);
 }
 
 Status TarReader::skip() {
-    int rc = archive_read_data_skip(s_->a.get());
+    int rc = libarchive().archive_read_data_skip(s_->a.get());
     if (rc != ARCHIVE_OK) return s_->failure(rc, "skipping tar data");
     return {};
 }

@@ -4,41 +4,45 @@
 
 namespace ocipod {
 
+const CurlFunctions& libcurl() {
+    OCIPOD_LIB_LOAD(CurlFunctions, OCIPOD_CURL_FUNCTIONS, CURL_SONAME, "fetching from registries");
+}
+
 void curl_global_once() {
     static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    std::call_once(once, [] { libcurl().curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
 Result<CurlEasy> curl_easy_new() {
     curl_global_once();
-    CurlEasy e(curl_easy_init());
+    CurlEasy e(libcurl().curl_easy_init());
     if (!e) return make_error(ENOMEM, "curl_easy_init failed");
     return e;
 }
 
 Result<CurlMulti> curl_multi_new() {
     curl_global_once();
-    CurlMulti m(curl_multi_init());
+    CurlMulti m(libcurl().curl_multi_init());
     if (!m) return make_error(ENOMEM, "curl_multi_init failed");
     return m;
 }
 
 Result<CurlShare> curl_share_new() {
     curl_global_once();
-    CurlShare s(curl_share_init());
+    CurlShare s(libcurl().curl_share_init());
     if (!s) return make_error(ENOMEM, "curl_share_init failed");
     return s;
 }
 
 Result<CurlUrl> curl_url_new() {
     curl_global_once();
-    CurlUrl u(curl_url());
+    CurlUrl u(libcurl().curl_url());
     if (!u) return make_error(ENOMEM, "curl_url failed");
     return u;
 }
 
 Status curl_slist_push(CurlSlist& list, const char* line) {
-    curl_slist* n = curl_slist_append(list.get(), line);
+    curl_slist* n = libcurl().curl_slist_append(list.get(), line);
     if (!n) return make_error(ENOMEM, "curl_slist_append failed");
     (void)list.release();
     list.reset(n);
@@ -93,7 +97,7 @@ int curl_error_code(CURLcode rc) {
 }
 
 Error curl_error(CURLcode rc, const char* detail) {
-    const char* text = (detail && *detail) ? detail : curl_easy_strerror(rc);
+    const char* text = (detail && *detail) ? detail : libcurl().curl_easy_strerror(rc);
     return make_error(curl_error_code(rc), "%s", printable(text).c_str());
 }
 

@@ -1,29 +1,47 @@
 #include "c/hash.hpp"
 
 #include <cstdlib>
+#include <mutex>
 #include <utility>
 
 namespace ocipod {
 
-static gnutls_digest_algorithm_t to_gnutls(HashAlg alg) {
-    return alg == HashAlg::sha256 ? GNUTLS_DIG_SHA256 : GNUTLS_DIG_SHA512;
+namespace {
+
+int to_gcrypt(HashAlg alg) {
+    return alg == HashAlg::sha256 ? GCRY_MD_SHA256 : GCRY_MD_SHA512;
 }
+
+// libgcrypt must be initialised once before use. libsystemd may have done it already (it uses
+// the same library); then this changes nothing. No secure memory: digests of public content.
+void gcrypt_init_once() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) return;
+        if (!gcry_check_version(GCRYPT_VERSION)) abort();  // older than the one built against
+        gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
+        gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+    });
+}
+
+}  // namespace
 
 const char* hash_alg_name(HashAlg alg) {
     return alg == HashAlg::sha256 ? "sha256" : "sha512";
 }
 
 Hasher::Hasher(HashAlg alg) : alg_(alg) {
-    // Only fails on allocation failure or an algorithm GnuTLS was built without; neither can be
-    // handled meaningfully by a caller.
-    if (gnutls_hash_init(&hd_, to_gnutls(alg)) < 0) abort();
+    gcrypt_init_once();
+    // Only fails on allocation failure or an algorithm libgcrypt was built without; neither can
+    // be handled meaningfully by a caller.
+    if (gcry_md_open(&hd_, to_gcrypt(alg), 0) != 0) abort();
 }
 
 Hasher::Hasher(Hasher&& o) noexcept : alg_(o.alg_), hd_(std::exchange(o.hd_, nullptr)) {}
 
 Hasher& Hasher::operator=(Hasher&& o) noexcept {
     if (this != &o) {
-        if (hd_) gnutls_hash_deinit(hd_, nullptr);
+        if (hd_) gcry_md_close(hd_);
         alg_ = o.alg_;
         hd_ = std::exchange(o.hd_, nullptr);
     }
@@ -31,16 +49,15 @@ Hasher& Hasher::operator=(Hasher&& o) noexcept {
 }
 
 Hasher::~Hasher() {
-    if (hd_) gnutls_hash_deinit(hd_, nullptr);
+    if (hd_) gcry_md_close(hd_);
 }
 
 void Hasher::update(const void* data, size_t len) {
-    if (len) gnutls_hash(hd_, data, len);
+    if (len) gcry_md_write(hd_, data, len);
 }
 
 std::string Hasher::finish_hex() {
-    unsigned char out[64];
-    gnutls_hash_output(hd_, out);
+    const unsigned char* out = gcry_md_read(hd_, to_gcrypt(alg_));
     static const char hex[] = "0123456789abcdef";
     size_t n = hash_hex_length(alg_) / 2;
     std::string s(n * 2, '0');
@@ -48,6 +65,7 @@ std::string Hasher::finish_hex() {
         s[2 * i] = hex[out[i] >> 4];
         s[2 * i + 1] = hex[out[i] & 15];
     }
+    gcry_md_reset(hd_);
     return s;
 }
 

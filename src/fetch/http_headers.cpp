@@ -1,10 +1,9 @@
 #include "fetch/http_headers.hpp"
 
-#include <curl/curl.h>
-
 #include <limits>
 
 #include "base/strings.hpp"
+#include "c/curl.hpp"
 
 namespace ocipod {
 
@@ -116,7 +115,7 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
               c == '-'))
             return std::nullopt;
     std::string s(value);
-    time_t when = curl_getdate(s.c_str(), nullptr);
+    time_t when = libcurl().curl_getdate(s.c_str(), nullptr);
     if (when == -1 || when <= now) return std::nullopt;
     return std::chrono::seconds(when - now);
 }

@@ -9,10 +9,10 @@ namespace {
 
 Result<std::string> url_part(CURLU* u, CURLUPart part, unsigned flags) {
     char* p = nullptr;
-    CURLUcode rc = curl_url_get(u, part, &p, flags);
-    if (rc != CURLUE_OK) return make_error(EINVAL, "%s", curl_url_strerror(rc));
+    CURLUcode rc = libcurl().curl_url_get(u, part, &p, flags);
+    if (rc != CURLUE_OK) return make_error(EINVAL, "%s", libcurl().curl_url_strerror(rc));
     std::string s(p);
-    curl_free(p);
+    libcurl().curl_free(p);
     return s;
 }
 
@@ -20,10 +20,10 @@ Result<CurlUrl> parse_absolute(std::string_view url) {
     CurlUrl u = TRY(curl_url_new());
     std::string s(url);
     // No guessing of schemes, no default scheme: only absolute URLs we produced or received.
-    CURLUcode rc = curl_url_set(u.get(), CURLUPART_URL, s.c_str(), 0);
+    CURLUcode rc = libcurl().curl_url_set(u.get(), CURLUPART_URL, s.c_str(), 0);
     if (rc != CURLUE_OK)
         return make_error(EINVAL, "invalid URL '%s': %s", printable(url).c_str(),
-                          curl_url_strerror(rc));
+                          libcurl().curl_url_strerror(rc));
     return u;
 }
 
@@ -58,10 +58,10 @@ Result<std::string> resolve_location(std::string_view base_url, std::string_view
     CurlUrl u = TRY(parse_absolute(base_url));
     std::string loc(location);
     // Setting a relative URL on a handle holding an absolute one resolves it (RFC 3986 §5.2).
-    CURLUcode rc = curl_url_set(u.get(), CURLUPART_URL, loc.c_str(), 0);
+    CURLUcode rc = libcurl().curl_url_set(u.get(), CURLUPART_URL, loc.c_str(), 0);
     if (rc != CURLUE_OK)
         return make_error(EPROTO, "invalid redirect Location '%s': %s", printable(location).c_str(),
-                          curl_url_strerror(rc));
+                          libcurl().curl_url_strerror(rc));
     return url_part(u.get(), CURLUPART_URL, 0);
 }
 

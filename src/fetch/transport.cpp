@@ -17,11 +17,12 @@ constexpr long receive_buffer = 256 * 1024;
 constexpr long connect_timeout_seconds = 30;
 constexpr size_t max_ca_file_bytes = 16 << 20;
 
-#define SETOPT(h, opt, val)                                                                 \
-    do {                                                                                    \
-        CURLcode rc_ = curl_easy_setopt((h), (opt), (val));                                 \
-        if (rc_ != CURLE_OK)                                                                \
-            return make_error(EINVAL, "curl option %s: %s", #opt, curl_easy_strerror(rc_)); \
+#define SETOPT(h, opt, val)                                           \
+    do {                                                              \
+        CURLcode rc_ = libcurl().curl_easy_setopt((h), (opt), (val)); \
+        if (rc_ != CURLE_OK)                                          \
+            return make_error(EINVAL, "curl option %s: %s", #opt,     \
+                              libcurl().curl_easy_strerror(rc_));     \
     } while (0)
 
 }  // namespace
@@ -122,12 +123,12 @@ Result<std::unique_ptr<Transport>> Transport::create(const Endpoint& endpoint, c
 
     t->share_ = TRY(curl_share_new());
     for (auto data : {CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION, CURL_LOCK_DATA_CONNECT})
-        if (curl_share_setopt(t->share_.get(), CURLSHOPT_SHARE, data) != CURLSHE_OK)
+        if (libcurl().curl_share_setopt(t->share_.get(), CURLSHOPT_SHARE, data) != CURLSHE_OK)
             return make_error(EINVAL, "curl_share_setopt failed");
     t->multi_ = TRY(curl_multi_new());
-    if (curl_multi_setopt(t->multi_.get(), CURLMOPT_PIPELINING, long(CURLPIPE_MULTIPLEX)) !=
-        CURLM_OK)
-        return make_error(EINVAL, "curl_multi_setopt(CURLMOPT_PIPELINING) failed");
+    if (libcurl().curl_multi_setopt(t->multi_.get(), CURLMOPT_PIPELINING,
+                                    long(CURLPIPE_MULTIPLEX)) != CURLM_OK)
+        return make_error(EINVAL, "libcurl().curl_multi_setopt(CURLMOPT_PIPELINING) failed");
     return t;
 }
 
@@ -150,7 +151,7 @@ Status Transport::setup_ca_files(const std::vector<std::string>& extra) {
     };
     CurlEasy probe = TRY(curl_easy_new());
     char* default_cainfo = nullptr;
-    curl_easy_getinfo(probe.get(), CURLINFO_CAINFO, &default_cainfo);
+    libcurl().curl_easy_getinfo(probe.get(), CURLINFO_CAINFO, &default_cainfo);
     std::string bundle = default_cainfo ? default_cainfo : "";
     for (const char* b : bundles) {
         if (!bundle.empty()) break;
@@ -240,9 +241,9 @@ Status Transport::start(HttpCall& call) {
         return make_error(EINVAL, "request to '%s' started twice", call.request_.url.c_str());
     call.easy_ = TRY(curl_easy_new());
     TRY(configure(call));
-    CURLMcode mc = curl_multi_add_handle(multi_.get(), call.easy_.get());
+    CURLMcode mc = libcurl().curl_multi_add_handle(multi_.get(), call.easy_.get());
     if (mc != CURLM_OK)
-        return make_error(EIO, "curl_multi_add_handle: %s", curl_multi_strerror(mc));
+        return make_error(EIO, "curl_multi_add_handle: %s", libcurl().curl_multi_strerror(mc));
     call.owner_ = this;
     requests_++;
     running_++;
@@ -251,7 +252,7 @@ Status Transport::start(HttpCall& call) {
 
 void Transport::cancel(HttpCall& call) {
     if (!call.easy_ || call.done_ || call.owner_ != this) return;
-    curl_multi_remove_handle(multi_.get(), call.easy_.get());
+    libcurl().curl_multi_remove_handle(multi_.get(), call.easy_.get());
     call.done_ = true;
     call.result_ = CURLE_ABORTED_BY_CALLBACK;
     running_--;
@@ -259,16 +260,17 @@ void Transport::cancel(HttpCall& call) {
 
 Status Transport::perform() {
     int still = 0;
-    CURLMcode mc = curl_multi_perform(multi_.get(), &still);
-    if (mc != CURLM_OK) return make_error(EIO, "curl_multi_perform: %s", curl_multi_strerror(mc));
+    CURLMcode mc = libcurl().curl_multi_perform(multi_.get(), &still);
+    if (mc != CURLM_OK)
+        return make_error(EIO, "curl_multi_perform: %s", libcurl().curl_multi_strerror(mc));
     int left = 0;
-    while (CURLMsg* m = curl_multi_info_read(multi_.get(), &left)) {
+    while (CURLMsg* m = libcurl().curl_multi_info_read(multi_.get(), &left)) {
         if (m->msg != CURLMSG_DONE) continue;
         void* priv = nullptr;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+        libcurl().curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
         auto* call = static_cast<HttpCall*>(priv);
         CURLcode rc = m->data.result;
-        curl_multi_remove_handle(multi_.get(), m->easy_handle);
+        libcurl().curl_multi_remove_handle(multi_.get(), m->easy_handle);
         if (call && !call->done_) {
             call->done_ = true;
             call->result_ = rc;
@@ -282,8 +284,10 @@ Status Transport::poll(std::chrono::milliseconds timeout) {
     // Wait first: completions found by a perform() before the wait would sit unnoticed through
     // it. Newly added handles make curl's timeout 0, so they start without delay.
     int numfds = 0;
-    CURLMcode mc = curl_multi_poll(multi_.get(), nullptr, 0, int(timeout.count()), &numfds);
-    if (mc != CURLM_OK) return make_error(EIO, "curl_multi_poll: %s", curl_multi_strerror(mc));
+    CURLMcode mc =
+        libcurl().curl_multi_poll(multi_.get(), nullptr, 0, int(timeout.count()), &numfds);
+    if (mc != CURLM_OK)
+        return make_error(EIO, "curl_multi_poll: %s", libcurl().curl_multi_strerror(mc));
     return perform();
 }
 

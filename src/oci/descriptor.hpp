@@ -21,7 +21,7 @@ inline constexpr const char* annotation_created = "org.opencontainers.image.crea
 
 struct Descriptor {
     std::string media_type;
-    Digest digest = Digest::of(HashAlg::sha256, "");
+    Digest digest = Digest::empty_sha256();
     int64_t size = 0;
     std::vector<std::string> urls;
     std::map<std::string, std::string> annotations;

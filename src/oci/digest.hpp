@@ -19,6 +19,12 @@ public:
     static Digest of(HashAlg alg, std::string_view data) {
         return from_hex(alg, hash_hex(alg, data));
     }
+    // sha256 of no bytes: the placeholder of a digest not yet known, without hashing anything
+    // (hashing would load the hash library for commands that never hash).
+    static Digest empty_sha256() {
+        return from_hex(HashAlg::sha256,
+                        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
 
     HashAlg alg() const { return alg_; }
     const char* alg_name() const { return hash_alg_name(alg_); }

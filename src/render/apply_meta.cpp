@@ -1,12 +1,12 @@
 #include "render/apply_meta.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+
+#include "c/archive.hpp"
 
 namespace ocipod {
 
@@ -32,26 +32,26 @@ Result<uint32_t> checked_id(la_int64_t id, const char* what) {
 
 Result<EntryMeta> read_entry_meta(struct archive_entry* e) {
     EntryMeta m;
-    m.uid = TRY(checked_id(archive_entry_uid(e), "uid"));
-    m.gid = TRY(checked_id(archive_entry_gid(e), "gid"));
-    m.mode = archive_entry_perm(e) & 07777;
-    if (archive_entry_mtime_is_set(e)) {
-        m.mtime.tv_sec = archive_entry_mtime(e);
-        m.mtime.tv_nsec = archive_entry_mtime_nsec(e);
+    m.uid = TRY(checked_id(libarchive().archive_entry_uid(e), "uid"));
+    m.gid = TRY(checked_id(libarchive().archive_entry_gid(e), "gid"));
+    m.mode = libarchive().archive_entry_perm(e) & 07777;
+    if (libarchive().archive_entry_mtime_is_set(e)) {
+        m.mtime.tv_sec = libarchive().archive_entry_mtime(e);
+        m.mtime.tv_nsec = libarchive().archive_entry_mtime_nsec(e);
     }
-    if (archive_entry_atime_is_set(e)) {
-        m.atime.tv_sec = archive_entry_atime(e);
-        m.atime.tv_nsec = archive_entry_atime_nsec(e);
+    if (libarchive().archive_entry_atime_is_set(e)) {
+        m.atime.tv_sec = libarchive().archive_entry_atime(e);
+        m.atime.tv_nsec = libarchive().archive_entry_atime_nsec(e);
     } else {
         m.atime = m.mtime;
     }
-    int count = archive_entry_xattr_reset(e);
+    int count = libarchive().archive_entry_xattr_reset(e);
     if (count < 0 || static_cast<size_t>(count) > max_xattr_count)
         return make_error(E2BIG, "%d xattrs on one entry, refusing", count);
     const char* name;
     const void* value;
     size_t size;
-    while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+    while (libarchive().archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
         size_t len = strnlen(name, max_xattr_name + 1);
         if (len == 0 || len > max_xattr_name)
             return make_error(E2BIG, "xattr name of %zu bytes, refusing", len);

@@ -1,6 +1,5 @@
 #include "render/layer_apply.hpp"
 
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -11,6 +10,7 @@
 #include <unordered_set>
 
 #include "base/fs.hpp"
+#include "c/archive.hpp"
 #include "render/apply_entry.hpp"
 #include "render/apply_meta.hpp"
 #include "render/apply_resolve.hpp"
@@ -88,7 +88,7 @@ Status LayerApplier::entry(const TarEntry& te) {
     }
     EntryMeta m = TRY(read_entry_meta(e));
     // GNU sparse maps can claim terabytes of zeros; the spec says they SHOULD NOT be used (62).
-    if (archive_entry_sparse_count(e) > 0)
+    if (libarchive().archive_entry_sparse_count(e) > 0)
         return make_error(ENOTSUP, "sparse file entries are not supported, refusing");
     if (te.type == TarEntry::Type::hardlink && te.size > 0)
         return make_error(EINVAL, "hard link with %lld bytes of data, refusing",
@@ -228,11 +228,11 @@ Status LayerApplier::hardlink(int pfd, const std::string& name, const std::strin
 
 Status LayerApplier::special(int pfd, const std::string& name, struct archive_entry* e,
                              const EntryMeta& m) {
-    mode_t type = archive_entry_filetype(e);
+    mode_t type = libarchive().archive_entry_filetype(e);
     dev_t dev = 0;
     if (type == AE_IFCHR || type == AE_IFBLK) {
-        unsigned long major = archive_entry_rdevmajor(e);
-        unsigned long minor = archive_entry_rdevminor(e);
+        unsigned long major = libarchive().archive_entry_rdevmajor(e);
+        unsigned long minor = libarchive().archive_entry_rdevminor(e);
         // A char 0/0 would read as an overlay whiteout (THREATS 50).
         if (type == AE_IFCHR && major == 0 && minor == 0)
             return make_error(EINVAL, "character device 0/0 in a layer, refusing");

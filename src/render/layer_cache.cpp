@@ -42,8 +42,8 @@ private:
 struct LayerJob {
     size_t index = 0;  // in the manifest, bottom first
     const Descriptor* desc = nullptr;
-    Digest diff_id = Digest::of(HashAlg::sha256, "");
-    Digest chain_id = Digest::of(HashAlg::sha256, "");
+    Digest diff_id = Digest::empty_sha256();
+    Digest chain_id = Digest::empty_sha256();
     std::string what;  // "layer N (sha256:…)"
 
     // Filled by the worker that took the job.

@@ -48,6 +48,11 @@ rel_name=relroot-$$
 tap_is "run --rm with a relative --root works" "hello" \
     "$(cd "$TEST_TMP" && "$OCI_POD" --root root run --rm -q --name "$rel_name" "$IMG" echo hello 2>&1)"
 tap_is "... and creates nothing outside it" "" "$(ls -d "/root/run/pods/$rel_name" 2>/dev/null)"
+# libcurl and libarchive are loaded on first use: a run of a stored image, whose layers are
+# extracted already, loads neither (the dynamic loader lists every object it maps).
+tap_is "run of a stored image loads neither libcurl nor libarchive" "" \
+    "$(LD_DEBUG=files "$OCI_POD" --root "$ROOT" run --rm -q "$IMG" true 2>&1 >/dev/null |
+        grep -oE 'file=lib(curl|archive)[^ ]*' | sort -u)"
 
 rc=$(status_of pod run --name exited1 -q "$IMG" sh -c 'exit 3')
 tap_is "run --name exited1 exits 3" 3 "$rc"

@@ -43,4 +43,5 @@ TEST(Digest, HashesKnownVector) {
         "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff"
         "8318d2877eec2f63b931bd47417a81a538327af927da3e",
         e.hex().c_str());
+    CHECK(Digest::empty_sha256() == Digest::of(HashAlg::sha256, ""));
 }
