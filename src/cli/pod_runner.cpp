@@ -83,9 +83,9 @@ int run_pod_locked(const PodDirs& dirs, const PodRecord& record) {
     request.stop_signal = record.stop_signal;
     request.stop_timeout_sec = record.stop_timeout_sec;
     RunnerSignals runner_signals;
-    Warnings warnings;
+    Warnings warnings{
+        [&name](const std::string& w) { log_warning("pod '%s': %s", name.c_str(), w.c_str()); }};
     auto status = runtime_run(options, request, &warnings);
-    for (const std::string& w : warnings) log_warning("pod '%s': %s", name.c_str(), w.c_str());
     (void)runtime_delete(options, name, true);
     if (!status) {
         log_error("pod '%s': %s", name.c_str(), status.error().message.c_str());

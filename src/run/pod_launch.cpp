@@ -77,24 +77,24 @@ Status place_in_systemd(PodLaunch& l, const CreateRequest& request, const std::s
 }
 
 // Without systemd's placement nothing else enforces linux.resources.devices.
-Status place_in_device_cgroup(PodLaunch& l, Warnings* warnings) {
+Status place_in_device_cgroup(PodLaunch& l, const Warnings* warnings) {
     if (l.machine.registered) return {};
     static const std::vector<SpecDeviceRule> none;
     const auto& r = l.spec.linux_config.resources;
     bool applied = TRY(apply_device_cgroup(l.stored.state.id, l.init.pid, r ? r->devices : none));
     l.device_cgroup = applied;
     if (!applied && warnings)
-        warnings->push_back("no device cgroup available, linux.resources.devices is not enforced");
+        warnings->add("no device cgroup available, linux.resources.devices is not enforced");
     return {};
 }
 
 // Memory, CPU, pids and I/O limits have no enforcer but systemd's unit: said, never ignored.
-void warn_unplaced_limits(const PodLaunch& l, Warnings* warnings) {
+void warn_unplaced_limits(const PodLaunch& l, const Warnings* warnings) {
     const auto& r = l.spec.linux_config.resources;
     if (l.machine.registered || !r || !warnings) return;
     if (r->memory_limit || r->memory_swap || r->cpu_quota || r->cpu_shares || r->pids_limit ||
         r->blkio_weight)
-        warnings->push_back(
+        warnings->add(
             "the pod has no systemd scope, its memory, CPU, pids and I/O limits are not "
             "enforced");
 }
@@ -214,7 +214,7 @@ Result<UniqueFd> open_verified_pidfd(pid_t pid, uint64_t start_time) {
 
 Result<std::unique_ptr<PodLaunch>> launch_pod(const RuntimeOptions& options,
                                               const CreateRequest& request, StartBy start_by,
-                                              Warnings* warnings) {
+                                              const Warnings* warnings) {
     if (!is_valid_container_id(request.id))
         return make_error(EINVAL, "'%s' is not a valid container ID, refusing",
                           printable(request.id).c_str());
@@ -278,10 +278,10 @@ Result<std::unique_ptr<PodLaunch>> launch_pod(const RuntimeOptions& options,
 }
 
 void run_hooks_warning(const std::vector<SpecHook>& hooks, const std::string& state_json,
-                       const char* phase, std::vector<std::string>* warnings) {
+                       const char* phase, const Warnings* warnings) {
     for (const SpecHook& hook : hooks) {
         Status st = run_hooks({hook}, state_json, phase);
-        if (!st && warnings) warnings->push_back(st.error().message + ", ignoring.");
+        if (!st && warnings) warnings->add(st.error().message + ", ignoring.");
     }
 }
 

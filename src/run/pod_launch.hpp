@@ -58,7 +58,7 @@ Result<RuntimeSpec> load_bundle_spec(const std::string& bundle, std::string& con
 // Everything up to "created" (state.json written, status created, pid file written).
 Result<std::unique_ptr<PodLaunch>> launch_pod(const RuntimeOptions& options,
                                               const CreateRequest& request, StartBy start_by,
-                                              Warnings* warnings = nullptr);
+                                              const Warnings* warnings = nullptr);
 
 // A small file the caller asked for (--pid-file, --status-file), replaced atomically; a relative
 // path is taken from the current directory.
@@ -71,6 +71,6 @@ Result<UniqueFd> open_verified_pidfd(pid_t pid, uint64_t start_time);
 // remaining hooks still run. Each failure is appended to warnings (when not null) as
 // "poststart hook '/x' exited with status 1, ignoring."
 void run_hooks_warning(const std::vector<SpecHook>& hooks, const std::string& state_json,
-                       const char* phase, std::vector<std::string>* warnings);
+                       const char* phase, const Warnings* warnings);
 
 }  // namespace ocipod

@@ -134,10 +134,9 @@ bool one_id(const std::vector<std::string>& positional, const char* command, std
     return true;
 }
 
-void print_warnings(const Warnings& warnings) {
-    for (const std::string& w : warnings)
-        std::fprintf(stderr, "oci-pod-runner: warning: %s\n", w.c_str());
-}
+// Warnings go to stderr as they happen.
+const Warnings printed_warnings{
+    [](const std::string& w) { std::fprintf(stderr, "oci-pod-runner: warning: %s\n", w.c_str()); }};
 
 void warn_without_systemd(const CreateRequest& request) {
     if (request.register_machine && detect_systemd_placement() == SystemdPlacement::none)
@@ -166,9 +165,7 @@ int cmd_create(const RuntimeOptions& options, const std::vector<std::string>& ar
     if (error || !one_id(positional, "create", id, message)) return fail(exit_failure, message);
     r.id = id;
     warn_without_systemd(r);
-    Warnings warnings;
-    Status st = runtime_create(options, r, &warnings);
-    print_warnings(warnings);
+    Status st = runtime_create(options, r, &printed_warnings);
     if (!st) return fail(exit_failure, st.error());
     return 0;
 }
@@ -203,9 +200,7 @@ int cmd_run(const RuntimeOptions& options, const std::vector<std::string>& args)
     if (error || !one_id(positional, "run", id, message)) return fail(exit_run_failure, message);
     r.id = id;
     warn_without_systemd(r);
-    Warnings warnings;
-    auto status = runtime_run(options, r, &warnings);
-    print_warnings(warnings);
+    auto status = runtime_run(options, r, &printed_warnings);
     if (!status) return fail(exit_run_failure, status.error());
     return *status;
 }
@@ -215,9 +210,7 @@ int cmd_start(const RuntimeOptions& options, const std::vector<std::string>& arg
     std::string message, id;
     auto positional = parse_options(args, {}, error, message);
     if (error || !one_id(positional, "start", id, message)) return fail(exit_failure, message);
-    Warnings warnings;
-    Status st = runtime_start(options, id, &warnings);
-    print_warnings(warnings);
+    Status st = runtime_start(options, id, &printed_warnings);
     if (!st) return fail(exit_failure, st.error());
     return 0;
 }
@@ -262,9 +255,7 @@ int cmd_delete(const RuntimeOptions& options, const std::vector<std::string>& ar
         parse_options(args, {{"force", 'f', false, [&force](const std::string&) { force = true; }}},
                       error, message);
     if (error || !one_id(positional, "delete", id, message)) return fail(exit_failure, message);
-    Warnings warnings;
-    Status st = runtime_delete(options, id, force, &warnings);
-    print_warnings(warnings);
+    Status st = runtime_delete(options, id, force, &printed_warnings);
     if (!st) return fail(exit_failure, st.error());
     return 0;
 }

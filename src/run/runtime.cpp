@@ -49,7 +49,7 @@ private:
 
 // After the pod: poststop hooks (failures only warnings, runtime-spec config.md), the machine
 // unregistered, the state directory removed.
-void finish_pod(PodLaunch& l, Warnings* warnings) {
+void finish_pod(PodLaunch& l, const Warnings* warnings) {
     (void)l.dir->lock();
     run_hooks_warning(l.spec.hooks.poststop, l.state_json("stopped"), "poststop", warnings);
     l.init.pid = 0;  // reaped by the monitor
@@ -59,14 +59,14 @@ void finish_pod(PodLaunch& l, Warnings* warnings) {
 }  // namespace
 
 Status runtime_create(const RuntimeOptions& options, const CreateRequest& request,
-                      Warnings* warnings) {
+                      const Warnings* warnings) {
     auto launch = TRY(launch_pod(options, request, StartBy::exec_fifo, warnings));
     launch->keep();
     return {};
 }
 
 Result<int> runtime_run(const RuntimeOptions& options, const RunRequest& request,
-                        Warnings* warnings) {
+                        const Warnings* warnings) {
     BlockedSignals blocked;
     auto l = TRY(launch_pod(options, request, StartBy::channel, warnings));
 

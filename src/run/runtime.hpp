@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -59,23 +60,29 @@ struct ContainerState {
 std::string container_state_json(const ContainerState& state);
 
 // Warnings: what does not fail the operation but must be told (a failed poststart or poststop
-// hook, runtime-spec config.md), one line each without a trailing newline; appended when the
-// pointer is not null.
-using Warnings = std::vector<std::string>;
+// hook, runtime-spec config.md, limits nothing enforces), one line each without a trailing
+// newline, handed to report as they happen: a pod that runs for days shows them at its start,
+// not when it ends. Dropped when the pointer is null.
+struct Warnings {
+    std::function<void(const std::string&)> report;
+    void add(const std::string& line) const {
+        if (report) report(line);
+    }
+};
 
 Status runtime_create(const RuntimeOptions& options, const CreateRequest& request,
-                      Warnings* warnings = nullptr);
+                      const Warnings* warnings = nullptr);
 Status runtime_start(const RuntimeOptions& options, const std::string& id,
-                     Warnings* warnings = nullptr);
+                     const Warnings* warnings = nullptr);
 Result<ContainerState> runtime_state(const RuntimeOptions& options, const std::string& id);
 Status runtime_kill(const RuntimeOptions& options, const std::string& id, int signal);
 Status runtime_delete(const RuntimeOptions& options, const std::string& id, bool force,
-                      Warnings* warnings = nullptr);
+                      const Warnings* warnings = nullptr);
 // Exit status of the application: its code, or 128+N for signal N; 125 and an Error when the
 // pod could not be created. Signals the runner itself receives (SIGTERM, SIGINT, SIGHUP) stop
 // the pod: stop signal, then SIGKILL after stop_timeout_sec.
 Result<int> runtime_run(const RuntimeOptions& options, const RunRequest& request,
-                        Warnings* warnings = nullptr);
+                        const Warnings* warnings = nullptr);
 
 // Every executable that can create pods calls this first thing in main(): when argv says this
 // process is a pod's init (re-executed from the sealed memfd), it runs the init and never

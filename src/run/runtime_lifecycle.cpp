@@ -49,7 +49,8 @@ Result<ContainerState> runtime_state(const RuntimeOptions& options, const std::s
     return stored.state;
 }
 
-Status runtime_start(const RuntimeOptions& options, const std::string& id, Warnings* warnings) {
+Status runtime_start(const RuntimeOptions& options, const std::string& id,
+                     const Warnings* warnings) {
     StateDir dir = TRY(StateDir::open(options.state_root, id));
     StoredState stored = TRY(dir.load());
     std::string status = effective_status(stored);
@@ -98,7 +99,7 @@ Status runtime_kill(const RuntimeOptions& options, const std::string& id, int si
 }
 
 Status runtime_delete(const RuntimeOptions& options, const std::string& id, bool force,
-                      Warnings* warnings) {
+                      const Warnings* warnings) {
     StateDir dir = TRY(StateDir::open(options.state_root, id));
     auto loaded = dir.load();
     // A directory without state.json is what a create that crashed leaves: only --force.

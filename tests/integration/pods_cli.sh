@@ -86,6 +86,17 @@ if [ -d /run/systemd/system ]; then
 else
     tap_is "without systemd, unenforced limits are named in a warning" 1 \
         "$(grep -c "^oci-pod: pod 'opts': .*memory, CPU, pids and I/O limits are not enforced" "$TEST_TMP/err")"
+    # ... when the pod starts, not when it ends: the warning is already there while it runs.
+    "$OCI_POD" --root "$ROOT" run --rm -q --memory 64M "$IMG" sh -c 'sleep 30' >/dev/null 2>"$TEST_TMP/early.err" </dev/null &
+    early=$!
+    for _ in $(seq 100); do
+        grep -q "limits are not enforced" "$TEST_TMP/early.err" && break
+        sleep 0.1
+    done
+    tap_is "... printed when the pod starts, while it runs" "1 running" \
+        "$(grep -c "limits are not enforced" "$TEST_TMP/early.err") $(kill -0 "$early" 2>/dev/null && echo running)"
+    kill -TERM "$early" 2>/dev/null
+    wait "$early" 2>/dev/null
 fi
 tap_is "-v, hostname, --tmpfs and :ro are visible inside" "from-host podhost 1 ro" \
     "$(tr '\n' ' ' <"$TEST_TMP/out" | sed 's/ $//')"
