@@ -89,9 +89,18 @@ tap_is "oci-pod logs web shows the app's output from the journal" "web-started" 
 # The image has no hostname link; busybox has the applet.
 tap_is "oci-pod enter web busybox hostname runs in the pod" "webhost" "$(pod enter web busybox hostname 2>&1)"
 
+# machinectl kill signals every process of the machine's unit (--kill-whom=all): the app gets
+# the signal itself and, through the pod's init, possibly once more. --kill-whom=leader signals
+# the init alone, which passes it on exactly once.
 box_run machinectl kill web --signal=SIGUSR1
 wait_for test -s "$out/usr1"
-tap_is "machinectl kill web --signal=SIGUSR1 reaches the app" "usr1" "$(cat "$out/usr1" 2>&1)"
+tap_is "machinectl kill web --signal=SIGUSR1 reaches the app" "usr1" "$(sort -u "$out/usr1" 2>&1)"
+sleep 0.5
+: >"$out/usr1"
+box_run machinectl kill web --kill-whom=leader --signal=SIGUSR1
+wait_for test -s "$out/usr1"
+sleep 0.5
+tap_is "... with --kill-whom=leader, exactly once (the init passes it on)" "usr1" "$(cat "$out/usr1" 2>&1)"
 
 tap_check_error "a second pod named web is refused while web runs" \
     box_run /usr/local/bin/oci-pod run -d --name web "$image" true
