@@ -82,7 +82,7 @@ Result<T> read_property(sd_bus* bus, const char* destination, const char* path,
 
 Result<Bus> bus_open_system() {
     sd_bus* raw = nullptr;
-    int r = sd_bus_open_system(&raw);
+    int r = sd_bus_default_system(&raw);
     if (r < 0) return bus_errno(r, "connecting to the system bus");
     return Bus(raw);
 }

@@ -19,7 +19,8 @@
 
 namespace ocipod {
 
-using Bus = CPtr<sd_bus, sd_bus_flush_close_unref>;
+// A reference to the process's system bus connection (bus_open_system).
+using Bus = CPtr<sd_bus, sd_bus_unref>;
 using BusMessage = CPtr<sd_bus_message, sd_bus_message_unref>;
 using BusSlot = CPtr<sd_bus_slot, sd_bus_slot_unref>;
 
@@ -31,7 +32,10 @@ inline constexpr const char* k_machined_service = "org.freedesktop.machine1";
 inline constexpr const char* k_machined_path = "/org/freedesktop/machine1";
 inline constexpr const char* k_machined_manager = "org.freedesktop.machine1.Manager";
 
-// The system bus ($DBUS_SYSTEM_BUS_ADDRESS or /run/dbus/system_bus_socket).
+// The system bus ($DBUS_SYSTEM_BUS_ADDRESS or /run/dbus/system_bus_socket): sd-bus's default
+// connection of this thread, opened on first use and kept until exit, so a pod's registration,
+// its unregistration and a unit's start share one connection instead of authenticating anew.
+// Every call on it is synchronous, so nothing is left unsent when the process ends.
 Result<Bus> bus_open_system();
 
 // A failed sd-bus call: code from the error name (or -r), message "what: NAME: text".

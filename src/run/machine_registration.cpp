@@ -95,6 +95,25 @@ std::string last_component(const std::string& path) {
     return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// systemd's unit_name_escape(): letters, digits, ':', '_' and '.' (not leading) stay, '/'
+// becomes '-', every other byte \xNN. machined names a machine's scope "machine-" + this +
+// ".scope".
+std::string unit_name_escape(std::string_view name) {
+    std::string out;
+    for (size_t i = 0; i < name.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(name[i]);
+        bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == ':' || c == '_' || (c == '.' && i > 0);
+        if (keep)
+            out += char(c);
+        else if (c == '/')
+            out += '-';
+        else
+            out += strf("\\x%02x", c);
+    }
+    return out;
+}
+
 Result<BusMessage> create_or_register(sd_bus* bus, const MachineRequest& request,
                                       SystemdPlacement placement) {
     bool scope = placement == SystemdPlacement::scope;
@@ -233,15 +252,10 @@ Result<MachineRegistration> register_machine(const MachineRequest& request,
     }
     if (!reply) return std::move(reply).error().wrap(context);
     reg.registered = true;
-
-    // The unit as machined recorded it (machine-NAME.scope with NAME unit-escaped, or ours).
-    auto path = bus_read_string(reply->get(), 'o');
-    auto unit = path ? bus_get_string_property(bus.get(), k_machined_service, path->c_str(),
-                                               k_machine_interface, "Unit")
-                     : Result<std::string>(std::move(path).error());
-    reg.unit = unit && !unit->empty()                 ? *unit
-               : placement == SystemdPlacement::scope ? "machine-" + request.name + ".scope"
-                                                      : own_unit;
+    // The unit as machined names it, known without asking it again.
+    reg.unit = placement == SystemdPlacement::scope
+                   ? "machine-" + unit_name_escape(request.name) + ".scope"
+                   : own_unit;
     return reg;
 }
 

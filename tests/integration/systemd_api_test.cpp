@@ -271,6 +271,20 @@ TEST(SystemdScope, CreateMachineMakesAScopeWithThePodsLimits) {
         [] { return run_command("systemctl is-active machine-scopepod.scope").status != 0; }));
 }
 
+// The scope's name is computed, not asked for: machined escapes the machine name as a unit name
+// ('-' becomes \x2d), and the registration must name the same unit.
+TEST(SystemdScope, TheRecordedUnitIsMachinedsForADashedName) {
+    if (!in_box("scope registration")) return;
+    auto child = BlockedChild::start();
+    auto reg = register_machine(request_for("scope-pod.2", child.pid), SystemdPlacement::scope);
+    CHECK_TEXT(reg.ok(), reg.ok() ? "" : reg.error().message.c_str());
+    STRCMP_EQUAL("machine-scope\\x2dpod.2.scope", reg->unit.c_str());
+    STRCMP_EQUAL(output_of("machinectl show scope-pod.2 -p Unit --value").c_str(),
+                 reg->unit.c_str());
+    CHECK(unregister_machine(*reg).ok());
+    child.release();
+}
+
 // A pod that died without unregistering: its leader is gone, a leftover process keeps the scope
 // (and so the machine) alive. The next pod of that name clears it.
 TEST(SystemdScope, AStaleMachineOfTheSameNameIsCleared) {
