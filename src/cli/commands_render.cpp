@@ -135,6 +135,7 @@ RenderOptions render_options(const RenderArgs& args) {
     r.hostname = args.hostname;
     r.terminal = args.tty;
     r.readonly_rootfs = args.read_only;
+    r.seccomp = args.seccomp;
     return o;
 }
 

@@ -44,6 +44,7 @@ enum class Opt {
     hostname,
     tty,
     read_only,
+    seccomp,
     jobs,
     max_layer_size,
     max_layer_entries,
@@ -109,6 +110,7 @@ constexpr OptSpec bundle_opts[] = {
     {"hostname", 0, Arg::required, Opt::hostname},
     {"tty", 't', Arg::none, Opt::tty},
     {"read-only", 0, Arg::none, Opt::read_only},
+    {"seccomp", 0, Arg::required, Opt::seccomp},
     {"jobs", 0, Arg::required, Opt::jobs},
     {"max-layer-size", 0, Arg::required, Opt::max_layer_size},
     {"max-layer-entries", 0, Arg::required, Opt::max_layer_entries},
@@ -649,6 +651,11 @@ private:
                 break;
             case Opt::read_only:
                 r.read_only = true;
+                break;
+            case Opt::seccomp:
+                if (v != "default" && v != "unconfined")
+                    return bad_value(v, spelled, "default or unconfined");
+                r.seccomp = v == "default";
                 break;
             case Opt::jobs: {
                 auto n = parse_count(v, max_jobs);

@@ -105,7 +105,8 @@ struct RenderArgs {
     std::string hostname;
     bool tty = false;
     bool read_only = false;
-    unsigned jobs = 0;  // 0: one per online CPU
+    bool seccomp = true;  // --seccomp default (true) or unconfined
+    unsigned jobs = 0;    // 0: one per online CPU
     std::optional<uint64_t> max_layer_bytes;
     std::optional<uint64_t> max_layer_entries;
     bool json = false;

@@ -13,6 +13,7 @@
 #include "c/json.hpp"
 #include "oci/runtime_spec.hpp"
 #include "render/runtime_defaults.hpp"
+#include "render/seccomp_profile.hpp"
 #include "render/user_db.hpp"
 
 namespace ocipod {
@@ -330,6 +331,13 @@ Result<std::string> make_runtime_config(const ImageRunConfig& image, int rootfs_
     JsonPtr linux_obj = default_linux();
     TRY(add_resources(linux_obj.get(), options.resources));
     if (options.host_network) use_host_network(linux_obj.get());
+    if (options.seccomp) {
+        auto bounding =
+            json_opt_string_array(json_object_get(process.get(), "capabilities"), "bounding");
+        if (!bounding) return std::move(bounding).error().wrap("process.capabilities");
+        json_object_set_new(linux_obj.get(), "seccomp",
+                            default_seccomp_profile(*bounding).release());
+    }
 
     JsonPtr doc(json_object());
     json_object_set_new(doc.get(), "ociVersion", json_string(runtime_spec_version));

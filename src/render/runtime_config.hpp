@@ -62,6 +62,7 @@ struct RuntimeConfigOptions {
     std::string hostname;  // "" = none set
     bool terminal = false;
     bool readonly_rootfs = false;
+    bool seccomp = true;           // linux.seccomp: render/seccomp_profile.hpp's default filter
     std::vector<PodMount> mounts;  // after the default mounts, in this order
     PodResources resources;
     // Capability names ("CAP_NET_ADMIN", "net_admin") or "ALL"; drops apply first, then adds.

@@ -112,6 +112,18 @@ rc=$(status_of pod run --rm -q --network host "$IMG" sh -c 'readlink /proc/self/
 tap_is "--network host shares the host's network namespace" "$(readlink /proc/self/ns/net)" \
     "$(cat "$TEST_TMP/out")"
 
+# --- the default seccomp filter, and --seccomp unconfined ---
+# A user namespace needs no capability, so only the filter stands between the pod and one (and
+# the CAP_SYS_ADMIN it would hold there).
+probe='grep "^Seccomp:" /proc/self/status | tr -d "\t"; unshare -U true 2>/dev/null && echo userns || echo no-userns'
+tap_is "pods run under the default seccomp filter: no user namespace" "Seccomp:2 no-userns" \
+    "$(pod run --rm -q "$IMG" sh -c "$probe" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+tap_is "--seccomp unconfined: no filter" "Seccomp:0 userns" \
+    "$(pod run --rm -q --seccomp unconfined "$IMG" sh -c "$probe" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+tap_is "--cap-add SYS_ADMIN lifts the namespace rules, not the filter" "Seccomp:2 userns" \
+    "$(pod run --rm -q --cap-add SYS_ADMIN "$IMG" sh -c "$probe" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+tap_check_error "--seccomp takes default or unconfined" pod run --rm -q --seccomp strict "$IMG" true
+
 # --- detached without systemd: monitor, ps, logs, enter, kill, stop ---
 tap_is "run -d prints the name" web \
     "$(pod run -d --name web -q "$IMG" sh -c 'echo started; trap "echo bye; exit 0" INT TERM; while :; do sleep 0.2; done' 2>&1)"

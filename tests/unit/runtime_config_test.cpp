@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 
 #include "base/fs.hpp"
 #include "c/json.hpp"
+#include "oci/runtime_spec.hpp"
 #include "render/runtime_config.hpp"
 #include "store_fixture.hpp"
 
@@ -468,4 +470,61 @@ TEST(RuntimeConfig, SignalAndCapabilityNames) {
     STRCMP_EQUAL("CAP_SYS_ADMIN", capability_name("CAP_SYS_ADMIN").value_or("").c_str());
     CHECK(!capability_name("net_nope"));
     CHECK(!capability_name(""));
+}
+
+namespace {
+
+// The syscall names of linux.seccomp's rules whose action is ERRNO with this errno, sorted.
+Strings refused_with(const json_t* doc, int errno_value) {
+    Strings out;
+    size_t i;
+    const json_t* rule;
+    json_array_foreach(at(doc, {"linux", "seccomp", "syscalls"}), i, rule) {
+        if (json_integer_value(json_object_get(rule, "errnoRet")) != errno_value) continue;
+        for (const auto& n : strings(json_object_get(rule, "names"))) out.push_back(n);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+bool has(const Strings& v, const char* s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+// The default filter: everything allowed but the keyring, io_uring, module and namespace calls;
+// the runtime's strict parser takes it as it is.
+TEST(RuntimeConfig, DefaultSeccompFilter) {
+    JsonPtr doc = make();
+    STRCMP_EQUAL("SCMP_ACT_ALLOW",
+                 str_at(doc.get(), {"linux", "seccomp", "defaultAction"}).c_str());
+    Strings eperm = refused_with(doc.get(), EPERM);
+    for (const char* name : {"keyctl", "add_key", "io_uring_setup", "userfaultfd", "init_module",
+                             "kexec_load", "open_by_handle_at", "unshare", "setns", "mount", "bpf"})
+        CHECK_TEXT(has(eperm, name), name);
+    CHECK(has(eperm, "clone"));  // with a namespace flag only (args)
+    CHECK(refused_with(doc.get(), ENOSYS) == (Strings{"clone3"}));
+    CHECK(!has(eperm, "ptrace") && !has(eperm, "personality"));
+    auto spec = parse_runtime_spec(*make_runtime_config(image, root.get(), options));
+    CHECK_TEXT(spec.ok(), spec.ok() ? "" : spec.error().message.c_str());
+    CHECK(spec->linux_config.seccomp.has_value());
+}
+
+// CAP_SYS_ADMIN makes the pod its own mount and namespace manager: those calls are allowed then,
+// the keyring and io_uring ones still not.
+TEST(RuntimeConfig, SeccompFollowsCapSysAdmin) {
+    options.cap_add = {"sys_admin"};
+    JsonPtr doc = make();
+    Strings eperm = refused_with(doc.get(), EPERM);
+    CHECK(has(eperm, "keyctl") && has(eperm, "io_uring_setup"));
+    CHECK(!has(eperm, "unshare") && !has(eperm, "mount") && !has(eperm, "clone"));
+    CHECK(refused_with(doc.get(), ENOSYS).empty());
+}
+
+TEST(RuntimeConfig, SeccompUnconfinedHasNoFilter) {
+    options.seccomp = false;
+    JsonPtr doc = make();
+    CHECK(at(doc.get(), {"linux", "seccomp"}) == nullptr);
 }
