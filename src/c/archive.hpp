@@ -21,25 +21,43 @@
 
 // Every libarchive function oci-pod calls, loaded on first use (c/dynamic_library.hpp):
 // libarchive().archive_read_new() is archive_read_new().
-#define OCIPOD_ARCHIVE_FUNCTIONS(X)                                                                \
-    X(archive_entry_atime)                                                                         \
-    X(archive_entry_atime_is_set) X(archive_entry_atime_nsec) X(archive_entry_filetype)            \
-        X(archive_entry_gid) X(archive_entry_hardlink) X(archive_entry_mtime)                      \
-            X(archive_entry_mtime_is_set) X(archive_entry_mtime_nsec) X(archive_entry_pathname)    \
-                X(archive_entry_perm) X(archive_entry_rdevmajor) X(archive_entry_rdevminor)        \
-                    X(archive_entry_size) X(archive_entry_size_is_set)                             \
-                        X(archive_entry_sparse_count) X(archive_entry_symlink)                     \
-                            X(archive_entry_uid) X(archive_entry_xattr_next)                       \
-                                X(archive_entry_xattr_reset) X(archive_errno)                      \
-                                    X(archive_error_string) X(archive_filter_code)                 \
-                                        X(archive_read_data) X(archive_read_data_skip)             \
-                                            X(archive_read_free) X(archive_read_new)               \
-                                                X(archive_read_next_header) X(archive_read_open)   \
-                                                    X(archive_read_open_fd)                        \
-                                                        X(archive_read_support_filter_gzip)        \
-                                                            X(archive_read_support_filter_zstd)    \
-                                                                X(archive_read_support_format_tar) \
-                                                                    X(archive_set_error)
+// clang-format off
+#define OCIPOD_ARCHIVE_FUNCTIONS(X)     \
+    X(archive_entry_atime)              \
+    X(archive_entry_atime_is_set)       \
+    X(archive_entry_atime_nsec)         \
+    X(archive_entry_filetype)           \
+    X(archive_entry_gid)                \
+    X(archive_entry_hardlink)           \
+    X(archive_entry_mtime)              \
+    X(archive_entry_mtime_is_set)       \
+    X(archive_entry_mtime_nsec)         \
+    X(archive_entry_pathname)           \
+    X(archive_entry_perm)               \
+    X(archive_entry_rdevmajor)          \
+    X(archive_entry_rdevminor)          \
+    X(archive_entry_size)               \
+    X(archive_entry_size_is_set)        \
+    X(archive_entry_sparse_count)       \
+    X(archive_entry_symlink)            \
+    X(archive_entry_uid)                \
+    X(archive_entry_xattr_next)         \
+    X(archive_entry_xattr_reset)        \
+    X(archive_errno)                    \
+    X(archive_error_string)             \
+    X(archive_filter_code)              \
+    X(archive_read_data)                \
+    X(archive_read_data_skip)           \
+    X(archive_read_free)                \
+    X(archive_read_new)                 \
+    X(archive_read_next_header)         \
+    X(archive_read_open)                \
+    X(archive_read_open_fd)             \
+    X(archive_read_support_filter_gzip) \
+    X(archive_read_support_filter_zstd) \
+    X(archive_read_support_format_tar)  \
+    X(archive_set_error)
+// clang-format on
 
 namespace ocipod {
 
