@@ -84,6 +84,10 @@ Result<Bus> bus_open_system() {
     sd_bus* raw = nullptr;
     int r = sd_bus_default_system(&raw);
     if (r < 0) return bus_errno(r, "connecting to the system bus");
+    // sd-bus forgets its default connection when the last reference goes: one is kept here for
+    // the life of the thread, so the next caller finds the connection open.
+    static thread_local Bus kept;
+    if (!kept) kept.reset(sd_bus_ref(raw));
     return Bus(raw);
 }
 
