@@ -107,20 +107,21 @@ std::string temp_name(std::string_view prefix) {
                 static_cast<int>(getpid()), counter.fetch_add(1));
 }
 
-Status write_file_atomic(int dirfd, const std::string& name, std::string_view data, mode_t mode) {
+Status write_file_atomic(int dirfd, const std::string& name, std::string_view data, mode_t mode,
+                         Sync sync) {
     std::string tmp = temp_name(name);
     int fd = openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) return errno_error("creating '%s'", tmp.c_str());
     UniqueFd owner(fd);
     Status st = write_all(fd, data);
-    if (st) st = fsync_fd(fd, tmp.c_str());
+    if (st && sync == Sync::durable) st = fsync_fd(fd, tmp.c_str());
     if (st && renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) < 0)
         st = errno_error("renaming '%s' to '%s'", tmp.c_str(), name.c_str());
     if (!st) {
         unlinkat(dirfd, tmp.c_str(), 0);
         return std::move(st).wrap(strf("writing '%s'", name.c_str()));
     }
-    return fsync_fd(dirfd, "directory");
+    return sync == Sync::durable ? fsync_fd(dirfd, "directory") : Status{};
 }
 
 Status rename_noreplace(int olddirfd, const std::string& oldname, int newdirfd,

@@ -28,10 +28,17 @@ Result<std::string> read_file_capped(int dirfd, const std::string& path, size_t 
 Status write_all(int fd, std::string_view data);
 Status fsync_fd(int fd, const char* what);
 
-// Atomically replace dirfd/name with data: temp file in the same directory, fsync, renameat,
-// fsync(dirfd). Readers see the old or the new content, never a mix.
+// Whether write_file_atomic makes the new content durable (fsync of the file, then of the
+// directory) or only atomic: readers still see the old or the new content, never a mix, but
+// after a power loss the file may be empty or gone. Store data is durable. Runtime state, pid
+// and status files, and the records of pods removed when they end are atomic only: on a disk
+// each sync costs milliseconds, several per pod start, for state a reboot makes moot anyway.
+enum class Sync { durable, atomic_only };
+
+// Atomically replace dirfd/name with data: temp file in the same directory, (fsync,) renameat,
+// (fsync(dirfd)).
 Status write_file_atomic(int dirfd, const std::string& name, std::string_view data,
-                         mode_t mode = 0600);
+                         mode_t mode = 0600, Sync sync = Sync::durable);
 
 // renameat2(RENAME_NOREPLACE). Returns EEXIST as an Error code the caller may treat as success.
 Status rename_noreplace(int olddirfd, const std::string& oldname, int newdirfd,

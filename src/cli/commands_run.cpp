@@ -112,6 +112,8 @@ Status prepare_pod(const GlobalOptions& global, const RunArgs& args, const PodDi
     options.runtime.host_network = args.host_network;
     options.runtime.stop_signal = args.stop_signal;
     if (options.runtime.hostname.empty()) options.runtime.hostname = record.name;
+    // A pod removed when it ends has nothing to keep across a power loss.
+    if (record.remove) options.config_sync = Sync::atomic_only;
 
     {
         // The store's shared lock is held only while rendering, not for the pod's lifetime.

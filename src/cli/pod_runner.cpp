@@ -87,13 +87,14 @@ int run_pod_locked(const PodDirs& dirs, const PodRecord& record) {
         [&name](const std::string& w) { log_warning("pod '%s': %s", name.c_str(), w.c_str()); }};
     auto status = runtime_run(options, request, &warnings);
     (void)runtime_delete(options, name, true);
+    const Sync exit_sync = record.remove ? Sync::atomic_only : Sync::durable;
     if (!status) {
         log_error("pod '%s': %s", name.c_str(), status.error().message.c_str());
         PodExit e;
         e.exit_code = 125;
         e.finished_at = now_rfc3339();
         e.error = status.error().message;
-        (void)write_pod_exit(dirs, name, e);
+        (void)write_pod_exit(dirs, name, e, exit_sync);
         return 125;
     }
     // The runtime writes exit.json; one that did not (it failed before the pod ran) still ends
@@ -107,7 +108,7 @@ int run_pod_locked(const PodDirs& dirs, const PodRecord& record) {
             const char* abbrev = sigabbrev_np(*status - 128);
             if (abbrev) e.signal = std::string("SIG") + abbrev;
         }
-        (void)write_pod_exit(dirs, name, e);
+        (void)write_pod_exit(dirs, name, e, exit_sync);
     }
     return *status;
 }

@@ -226,7 +226,7 @@ Result<RenderReport> render_bundle(Store& store, const RenderImage& image,
 
     ImageRunConfig run = TRY_WRAP(parse_image_run_config(image.config_bytes), "image config");
     std::string config = TRY(make_runtime_config(run, rootfs_fd.get(), options.runtime));
-    TRY(write_file_atomic(dir_fd, "config.json", config, 0644));
+    TRY(write_file_atomic(dir_fd, "config.json", config, 0644, options.config_sync));
     undo.armed = false;
     return report;
 }

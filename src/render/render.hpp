@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "base/fs.hpp"
 #include "base/result.hpp"
 #include "oci/digest.hpp"
 #include "oci/manifest.hpp"
@@ -64,6 +65,9 @@ struct RenderOptions {
     RenderLimits limits;
     unsigned jobs = 0;  // 0: one per online CPU
     RuntimeConfigOptions runtime;
+    // config.json's durability (bundle.json, which undoes a render after a crash, is always
+    // durable): atomic only for the bundle of a pod removed when it ends.
+    Sync config_sync = Sync::durable;
 };
 
 struct RenderReport {

@@ -188,7 +188,8 @@ Status StateDir::lock() const {
 }
 
 Status StateDir::commit(const StoredState& stored) const {
-    return write_file_atomic(dir_.get(), state_file_name, stored_state_json(stored));
+    return write_file_atomic(dir_.get(), state_file_name, stored_state_json(stored), 0600,
+                             Sync::atomic_only);
 }
 
 Result<StoredState> StateDir::load() const {

@@ -198,7 +198,7 @@ Status write_file_at_path(const std::string& path, std::string_view data, const 
     size_t slash = abs.rfind('/');
     std::string dir = slash == 0 ? "/" : abs.substr(0, slash);
     UniqueFd dfd = TRY_WRAP(open_dir(AT_FDCWD, dir, false), strf("%s '%s'", what, path.c_str()));
-    return write_file_atomic(dfd.get(), abs.substr(slash + 1), data, 0644)
+    return write_file_atomic(dfd.get(), abs.substr(slash + 1), data, 0644, Sync::atomic_only)
         .wrap(strf("%s '%s'", what, path.c_str()));
 }
 
@@ -237,7 +237,7 @@ Result<std::unique_ptr<PodLaunch>> launch_pod(const RuntimeOptions& options,
 
     // The hooks of later commands (poststart, poststop) come from this copy, not from a bundle
     // that may have changed or gone since.
-    TRY(write_file_atomic(l->dir->fd(), config_copy_name, config));
+    TRY(write_file_atomic(l->dir->fd(), config_copy_name, config, 0600, Sync::atomic_only));
     UniqueFd fifo;
     if (start_by == StartBy::exec_fifo) {
         if (mkfifoat(l->dir->fd(), exec_fifo_name, 0600) < 0)

@@ -181,7 +181,8 @@ Status create_pod(const PodDirs& dirs, const PodRecord& record) {
 
 Status update_pod(const PodDirs& dirs, const PodRecord& record) {
     UniqueFd dir = TRY(open_dir(AT_FDCWD, dirs.pod_dir(record.name), false));
-    return write_file_atomic(dir.get(), "pod.json", pod_record_json(record));
+    return write_file_atomic(dir.get(), "pod.json", pod_record_json(record), 0600,
+                             record.remove ? Sync::atomic_only : Sync::durable);
 }
 
 Result<PodRecord> read_pod(const PodDirs& dirs, const std::string& name) {
@@ -248,7 +249,7 @@ Result<std::optional<PodExit>> read_pod_exit(const PodDirs& dirs, const std::str
     return std::optional<PodExit>(TRY_WRAP(parse_pod_exit(*text), strf("pod '%s'", name.c_str())));
 }
 
-Status write_pod_exit(const PodDirs& dirs, const std::string& name, const PodExit& e) {
+Status write_pod_exit(const PodDirs& dirs, const std::string& name, const PodExit& e, Sync sync) {
     JsonPtr o(json_object());
     json_object_set_new(o.get(), "exitCode", json_integer(e.exit_code));
     json_object_set_new(o.get(), "signal",
@@ -257,7 +258,7 @@ Status write_pod_exit(const PodDirs& dirs, const std::string& name, const PodExi
     if (!e.error.empty())
         json_object_set_new(o.get(), "error", json_stringn(e.error.data(), e.error.size()));
     UniqueFd dir = TRY(open_dir(AT_FDCWD, dirs.pod_dir(name), false));
-    return write_file_atomic(dir.get(), "exit.json", json_dump(o.get()) + "\n");
+    return write_file_atomic(dir.get(), "exit.json", json_dump(o.get()) + "\n", 0600, sync);
 }
 
 Status clear_pod_exit(const PodDirs& dirs, const std::string& name) {

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "base/fs.hpp"
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
 
@@ -107,7 +108,9 @@ Status remove_pod_dirs(const PodDirs& dirs, const std::string& name);
 
 // exit.json: nullopt when absent (the pod has not ended, or never ran).
 Result<std::optional<PodExit>> read_pod_exit(const PodDirs& dirs, const std::string& name);
-Status write_pod_exit(const PodDirs& dirs, const std::string& name, const PodExit& exit);
+// Durable unless the pod is removed when it ends.
+Status write_pod_exit(const PodDirs& dirs, const std::string& name, const PodExit& exit,
+                      Sync sync = Sync::durable);
 Status clear_pod_exit(const PodDirs& dirs, const std::string& name);
 Result<PodExit> parse_pod_exit(std::string_view json);
 // pod.json's text, and its strict reading.

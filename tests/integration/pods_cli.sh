@@ -48,6 +48,20 @@ rel_name=relroot-$$
 tap_is "run --rm with a relative --root works" "hello" \
     "$(cd "$TEST_TMP" && "$OCI_POD" --root root run --rm -q --name "$rel_name" "$IMG" echo hello 2>&1)"
 tap_is "... and creates nothing outside it" "" "$(ls -d "/root/run/pods/$rel_name" 2>/dev/null)"
+# Durability: a pod removed when it ends keeps nothing across a power loss, so its start syncs
+# only bundle.json (which undoes a half-made bundle after a crash); a named pod's record is
+# synced too.
+fsyncs() { strace -f -qq -e trace=fsync,fdatasync -o "$TEST_TMP/fsyncs" "$@" >/dev/null 2>&1; grep -c 'sync(' "$TEST_TMP/fsyncs"; }
+if command -v strace >/dev/null; then
+    tap_is "run --rm syncs only bundle.json (file and directory)" 2 "$(fsyncs "$OCI_POD" --root "$ROOT" run --rm -q "$IMG" true)"
+    n=$(fsyncs "$OCI_POD" --root "$ROOT" run --name synced -q "$IMG" true)
+    if [ "$n" -gt 2 ]; then tap_ok "a named pod's record is synced ($n fsyncs)"; else
+        tap_not_ok "a named pod's record is synced" "$n fsyncs"; fi
+    pod rm synced >/dev/null 2>&1
+else
+    tap_skip "run --rm syncs only bundle.json (file and directory)" "no strace (apt-get install strace)"
+    tap_skip "a named pod's record is synced" "no strace (apt-get install strace)"
+fi
 # libcurl and libarchive are loaded on first use: a run of a stored image, whose layers are
 # extracted already, loads neither (the dynamic loader lists every object it maps).
 tap_is "run of a stored image loads neither libcurl nor libarchive" "" \
