@@ -78,23 +78,36 @@ int cmd_kill(const GlobalOptions& global, const PodArgs& args) {
     return 0;
 }
 
-int cmd_rm(const GlobalOptions& global, const PodArgs& args) {
-    PodDirs dirs(global.root);
-    auto v = view_pod(dirs, args.name);
-    if (!v) return fail(v.error());
-    if (v->running) {
-        if (!args.force)
-            return fail(make_error(EBUSY,
-                                   "pod '%s' is running; stop it first or use 'oci-pod rm -f', "
-                                   "refusing",
-                                   args.name.c_str()));
-        if (Status s = stop_pod(dirs, *v, std::nullopt); !s) return fail(s.error());
+namespace {
+
+// One pod of `rm`: stopped first with -f, then removed under its lock.
+Status remove_one_pod(const PodDirs& dirs, const std::string& name, bool force) {
+    PodView v = TRY(view_pod(dirs, name));
+    if (v.running) {
+        if (!force)
+            return make_error(EBUSY,
+                              "pod '%s' is running; stop it first or use 'oci-pod rm -f', "
+                              "refusing",
+                              name.c_str());
+        TRY(stop_pod(dirs, v, std::nullopt));
     }
     // Holding the lock while removing: a concurrent `__run-pod` of this name cannot start.
-    auto lock = lock_pod(dirs, args.name);
-    if (!lock) return fail(lock.error());
-    if (Status s = remove_pod(dirs, args.name); !s) return fail(s.error());
-    return 0;
+    PodLock lock = TRY(lock_pod(dirs, name));
+    return remove_pod(dirs, name);
+}
+
+}  // namespace
+
+// As podman: every name is tried; each failure is one line, and the exit status says whether
+// any failed.
+int cmd_rm(const GlobalOptions& global, const PodArgs& args) {
+    PodDirs dirs(global.root);
+    int status = 0;
+    std::vector<std::string> names = {args.name};
+    names.insert(names.end(), args.more_names.begin(), args.more_names.end());
+    for (const std::string& name : names)
+        if (Status s = remove_one_pod(dirs, name, args.force); !s) status = fail(s.error());
+    return status;
 }
 
 }  // namespace ocipod

@@ -136,7 +136,7 @@ std::string help_text(Command command, Program program) {
                        "  status NAME     show a pod's details\n"
                        "  stop NAME       stop a pod (its stop signal, then SIGKILL)\n"
                        "  kill NAME       send a signal to a pod's application\n"
-                       "  rm NAME         remove a pod that has ended\n"
+                       "  rm NAME...      remove pods that have ended\n"
                        "  enter NAME      run a command inside a running pod\n"
                        "  logs NAME       show a pod's output\n\n") +
                    global_help + "\nRun 'oci-pod COMMAND --help' for a command's options.\n";
@@ -225,8 +225,9 @@ std::string help_text(Command command, Program program) {
             break;
         case Command::rm:
             body =
-                "Usage: oci-pod rm [OPTIONS] NAME\n\n"
-                "Remove a pod that has ended: its bundle, writable layer, log and state.\n\n"
+                "Usage: oci-pod rm [OPTIONS] NAME...\n\n"
+                "Remove pods that have ended: their bundles, writable layers, logs and state.\n"
+                "Every NAME is tried; the exit status is 1 when any could not be removed.\n\n"
                 "Options:\n"
                 "  -f, --force   stop the pod first when it is running\n";
             break;

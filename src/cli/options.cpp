@@ -780,6 +780,12 @@ private:
             case Command::enter:
             case Command::logs:
             case Command::run_pod:
+                if (!cl_.pod.name.empty() && cl_.command == Command::rm) {
+                    if (!check_pod_name(a))
+                        return usage(strf("invalid pod name '%s'", printable(a).c_str()));
+                    cl_.pod.more_names.push_back(a);
+                    return {};
+                }
                 if (!cl_.pod.name.empty()) return too_many(a);
                 if (!check_pod_name(a))
                     return usage(strf("invalid pod name '%s'", printable(a).c_str()));

@@ -141,13 +141,14 @@ struct PsArgs {
 // status, stop, kill, rm, enter, logs and the hidden run-pod: one pod by name.
 struct PodArgs {
     std::string name;
-    bool json = false;                 // status
-    std::optional<int> timeout;        // stop -t
-    std::string signal;                // kill -s (checked); "" = SIGKILL
-    bool force = false;                // rm -f
-    bool follow = false;               // logs -f
-    std::vector<std::string> command;  // enter: the words after NAME
-    int lock_fd = -1;                  // run-pod: the pod's lock, inherited
+    bool json = false;                    // status
+    std::optional<int> timeout;           // stop -t
+    std::string signal;                   // kill -s (checked); "" = SIGKILL
+    bool force = false;                   // rm -f
+    bool follow = false;                  // logs -f
+    std::vector<std::string> command;     // enter: the words after NAME
+    std::vector<std::string> more_names;  // rm: the names after the first
+    int lock_fd = -1;                     // run-pod: the pod's lock, inherited
 };
 
 struct CommandLine {

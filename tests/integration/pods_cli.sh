@@ -88,6 +88,13 @@ tap_is "... with one error line naming it" 1 "$(grep -c "'/no/such/program'" "$T
 tap_check "rm removes an exited pod" pod rm exited1
 tap_is "... its directory is gone" "" "$(ls "$ROOT/pods" | grep -x exited1)"
 tap_check_error "rm of an unknown pod fails" pod rm exited1
+# Several names: each is tried; one unknown name fails the command with one line for it, and
+# the others are still removed.
+pod run --name many1 -q "$IMG" true >/dev/null 2>&1
+pod run --name many2 -q "$IMG" true >/dev/null 2>&1
+rc=$(status_of pod rm many1 nosuch many2)
+tap_is "rm NAME... removes every pod it can, and fails for the one it cannot" \
+    "1 / 1 error line / " "$rc / $(grep -c . "$TEST_TMP/err") error line / $(ls "$ROOT/pods" | grep -x 'many[12]')"
 
 # --- pod options land in config.json and inside ---
 mkdir -p "$TEST_TMP/vol" && echo from-host >"$TEST_TMP/vol/file"

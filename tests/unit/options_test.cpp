@@ -146,6 +146,23 @@ TEST(Options, ArgumentCounts) {
     LONGS_EQUAL(3, r->rmi.refs.size());
     STRCMP_EQUAL("b:1", r->rmi.refs[1].c_str());
     CHECK(parse({"store", "verify"})->command == Command::store_verify);
+    // rm takes several pods; stop and the other pod commands take one.
+    auto rm = parse({"rm", "-f", "a", "b", "c"});
+    CHECK(rm.ok());
+    STRCMP_EQUAL("a", rm->pod.name.c_str());
+    CHECK(rm->pod.more_names == (std::vector<std::string>{"b", "c"}));
+    e = refusal({"rm", "a", "../b"});
+    CHECK_TEXT(contains(e, "invalid pod name '../b'"), e.c_str());
+    e = refusal({"stop", "a", "b"});
+    CHECK_TEXT(contains(e, "unexpected argument 'b'"), e.c_str());
+}
+
+TEST(Options, ARelativeRootIsMadeAbsolute) {
+    char cwd[4096];
+    CHECK(getcwd(cwd, sizeof cwd) != nullptr);
+    auto r = parse({"--root", "store", "images"});
+    CHECK(r.ok());
+    STRCMP_EQUAL((std::string(cwd) + "/store").c_str(), r->global.root.c_str());
 }
 
 TEST(Options, DoubleDashEndsOptions) {
