@@ -168,6 +168,18 @@ tap_check "kill by name (TERM) works" runner kill c2 TERM
 tap_check "... and the pod stops" wait_status c2 stopped
 runner delete c2
 
+# linux.namespaces with a path joins that namespace: a pod whose pid namespace is another pod's
+# sees that pod's processes, and is not PID 1 or 2 there.
+bundle_config "$B" -- /bin/sleep 60
+runner create --no-machine --bundle "$B" --pid-file "$TEST_TMP/host.pid" host </dev/null >/dev/null 2>&1
+runner start host
+BJ=$TEST_TMP/bundle-join
+bundle_make "$BJ" --namespace "pid=/proc/$(cat "$TEST_TMP/host.pid")/ns/pid" -- \
+    /bin/sh -c 'grep -lx sleep /proc/[0-9]*/comm | wc -l; [ $$ -gt 2 ] && echo not-pid-1-or-2'
+tap_is "a pod joining another pod's pid namespace by path sees its process" \
+    "1 not-pid-1-or-2" "$(runner run --no-machine --bundle "$BJ" joiner </dev/null 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+runner delete --force host >/dev/null 2>&1
+
 runner create --no-machine --bundle "$B" c3 </dev/null >/dev/null 2>&1
 runner start c3
 tap_check "delete --force kills a running pod" runner delete --force c3
