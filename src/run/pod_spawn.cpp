@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "run/exe_seal.hpp"
+#include "run/stub_init.hpp"
 #include "run/sync_channel.hpp"
 
 namespace ocipod {
@@ -51,9 +52,8 @@ struct Join {
             _exit(125);
         }
     }
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
+    sigset_t held = stub_init_signals();
+    sigprocmask(SIG_SETMASK, &held, nullptr);
     // Whatever the runner's caller leaked stays behind; the memfd is close-on-exec already.
     cloexec_fds_from(3);
     int flags = fcntl(sync_fd, F_GETFD);

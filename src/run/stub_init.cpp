@@ -22,14 +22,6 @@ constexpr int app_not_started = 127;
 constexpr int forwarded_signals[] = {SIGTERM, SIGINT,  SIGHUP,   SIGQUIT,
                                      SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
 
-sigset_t handled_set() {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int sig : forwarded_signals) sigaddset(&set, sig);
-    sigaddset(&set, SIGCHLD);
-    return set;
-}
-
 // Default dispositions for every handled signal, set before fork so both sides have them: the
 // application starts with no handler or SIG_IGN it did not ask for (SIG_IGN survives exec), and
 // the init never has SIGCHLD ignored, which would make the kernel reap children on its own and
@@ -80,6 +72,14 @@ void reap(pid_t app) {
 
 }  // namespace
 
+sigset_t stub_init_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : forwarded_signals) sigaddset(&set, sig);
+    sigaddset(&set, SIGCHLD);
+    return set;
+}
+
 int exit_status_of(int wait_status) {
     if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
     if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
@@ -93,9 +93,11 @@ void run_stub_init(const std::function<void()>& start_app) {
 
     // Block before fork: a signal sent between fork and the first read stays pending for the
     // signalfd instead of taking its default action (or being dropped, as PID 1) in the init.
-    sigset_t handled = handled_set();
+    sigset_t handled = stub_init_signals();
+    if (sigprocmask(SIG_BLOCK, &handled, nullptr) != 0) _exit(init_failed);
+    // The application starts with no signal blocked, whatever the init had blocked before.
     sigset_t original;
-    if (sigprocmask(SIG_BLOCK, &handled, &original) != 0) _exit(init_failed);
+    sigemptyset(&original);
     reset_dispositions();
     int sfd = signalfd(-1, &handled, SFD_CLOEXEC);
     if (sfd < 0) _exit(init_failed);

@@ -10,6 +10,7 @@
 // them before the application is forked so none is lost in between.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <functional>
@@ -18,8 +19,14 @@ namespace ocipod {
 
 // Called in the process that is to become PID 1 (after fork/clone into the new pid namespace).
 // start_app runs in the forked child and must exec the application or _exit; it is called with
-// every signal unblocked again. Never returns.
+// no signal blocked. Never returns.
 [[noreturn]] void run_stub_init(const std::function<void()>& start_app);
+
+// The signals the init handles. The runner blocks them in the init from its first instruction on
+// (a blocked mask survives exec): one sent before the init's loop runs, while the pod is still
+// being set up or waits for `start`, stays pending and reaches the application when it starts,
+// instead of being dropped as a pid namespace's init drops signals it has no handler for.
+sigset_t stub_init_signals();
 
 // The status a process exit maps to: code, or 128+signal (as shells report it).
 int exit_status_of(int wait_status);

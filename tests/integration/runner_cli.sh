@@ -180,6 +180,16 @@ tap_is "a pod joining another pod's pid namespace by path sees its process" \
     "1 not-pid-1-or-2" "$(runner run --no-machine --bundle "$BJ" joiner </dev/null 2>&1 | tr '\n' ' ' | sed 's/ $//')"
 runner delete --force host >/dev/null 2>&1
 
+# A stop signal sent while the pod is created but not started is kept, not dropped (a pid
+# namespace's init drops signals it has no handler for): the application gets it when it starts.
+bundle_config "$B" -- /bin/sleep 60
+runner create --no-machine --bundle "$B" early </dev/null >/dev/null 2>&1
+tap_check "kill TERM of a created pod is accepted" runner kill early TERM
+sleep 0.2
+runner start early
+tap_check "... and the application, started after it, ends with it" wait_status early stopped
+runner delete --force early >/dev/null 2>&1
+
 runner create --no-machine --bundle "$B" c3 </dev/null >/dev/null 2>&1
 runner start c3
 tap_check "delete --force kills a running pod" runner delete --force c3
