@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -18,13 +19,16 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 #include "base/fs.hpp"
 #include "base/log.hpp"
 #include "cli/commands.hpp"
 #include "cli/pod_runner.hpp"
 #include "oci/runtime_spec.hpp"
+#include "run/console.hpp"
 #include "run/privileges.hpp"
+#include "run/rootfs_setup.hpp"
 #include "run/seccomp_filter.hpp"
 
 extern char** environ;
@@ -149,9 +153,22 @@ int cmd_enter(const GlobalOptions& global, const PodArgs& args) {
                 make_error(ENOENT, "pod '%s' has no /bin/sh; give a command", args.name.c_str()));
         command = {"/bin/sh"};
     }
+    // From a terminal the command gets a new pty of the pod's own devpts, proxied to ours, as
+    // `podman exec -t` does: the caller's terminal never becomes a tty of a pod process, which
+    // could otherwise push input into it (TIOCSTI) or outlive the command on it.
+    std::optional<PodConsole> pty;
+    if (isatty(STDIN_FILENO)) {
+        UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!root) return fail(errno_error("opening the pod's root"));
+        auto opened = open_pod_pty(root.get());
+        if (!opened) return fail(opened.error().wrap(strf("pod '%s'", args.name.c_str())));
+        pty = std::move(*opened);
+        copy_window_size(STDIN_FILENO, pty->master.get());
+    }
     fflush(stdout);
     fflush(stderr);
-    // The terminal's signals reach the command (same process group); we only wait.
+    // Without a pty, the terminal's signals reach the command (same process group); we only
+    // wait. With one, they travel through the pty as the raw bytes of ^C and ^\.
     signal(SIGINT, SIG_IGN);
     signal(SIGQUIT, SIG_IGN);
     pid_t child = fork();
@@ -159,7 +176,18 @@ int cmd_enter(const GlobalOptions& global, const PodArgs& args) {
     if (child == 0) {
         signal(SIGINT, SIG_DFL);
         signal(SIGQUIT, SIG_DFL);
+        if (pty) {
+            int slave = pty->slave.get();
+            if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 ||
+                dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
+                child_fail("the pod's terminal", errno_error("attaching"));
+        }
         exec_in_pod(*spec, std::move(command));
+    }
+    if (pty) {
+        pty->slave.reset();
+        Status proxied = proxy_terminal(pty->master.get(), STDIN_FILENO, STDOUT_FILENO, -1);
+        if (!proxied) log_error("pod '%s': %s", args.name.c_str(), proxied.error().message.c_str());
     }
     int status = 0;
     while (waitpid(child, &status, 0) < 0) {

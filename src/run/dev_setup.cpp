@@ -178,10 +178,10 @@ Status populate_dev(int root_fd, const std::vector<SpecDevice>& devices, bool mo
     return {};
 }
 
-Result<PodConsole> open_pod_console(const PodRootfs& rootfs) {
+Result<PodConsole> open_pod_pty(int root_fd) {
     PodConsole console;
     // The pod's own devpts instance, reached without following any symlink (CVE-2025-52565).
-    console.master = TRY(openat2_fd(rootfs.root.get(), "dev/pts/ptmx", O_RDWR | O_NOCTTY,
+    console.master = TRY(openat2_fd(root_fd, "dev/pts/ptmx", O_RDWR | O_NOCTTY,
                                     RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS)
                              .wrap("opening '/dev/pts/ptmx' in the rootfs"));
     struct statfs sfs;
@@ -199,7 +199,13 @@ Result<PodConsole> open_pod_console(const PodRootfs& rootfs) {
     // Unix98 pty slaves: char majors 136..143.
     if (!S_ISCHR(st.st_mode) || major(st.st_rdev) < 136 || major(st.st_rdev) > 143)
         return make_error(EXDEV, "the pod's pty slave is not a pty, refusing");
+    return console;
+}
 
+Result<PodConsole> open_pod_console(const PodRootfs& rootfs) {
+    PodConsole console = TRY(open_pod_pty(rootfs.root.get()));
+    const int slave = console.slave.get();
+    struct stat st;
     UniqueFd dev = TRY(open_target(rootfs.root.get(), "/dev", TargetKind::existing, true)
                            .wrap("opening '/dev' in the rootfs"));
     int fd =

@@ -46,6 +46,9 @@ struct PodConsole {
     UniqueFd slave;
 };
 Result<PodConsole> open_pod_console(const PodRootfs& rootfs);
+// Only the pty: a new one of the devpts at dev/pts below root_fd, master and verified slave
+// (`oci-pod enter` from a terminal, after joining the pod's mount namespace).
+Result<PodConsole> open_pod_pty(int root_fd);
 
 // Step 2: pivot_root into the rootfs and detach the old root, chdir("/"), then after_pivot
 // (when given: what must still write to /proc/sys, i.e. linux.sysctl, as runc orders it), then

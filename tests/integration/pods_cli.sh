@@ -178,6 +178,15 @@ tap_is "enter's command has the pod's environment" \
     "$(pod enter web sh -c 'echo PATH=$PATH' </dev/null)"
 tap_is "enter's command has no inheritable or ambient caps" "0000000000000000 0000000000000000" \
     "$(pod enter web sh -c 'grep -E "^Cap(Inh|Amb)" /proc/self/status' </dev/null | awk '{ printf "%s%s", sep, $2; sep=" " }')"
+# From a terminal (script(1) gives one), enter's command gets a new pty of the pod's own devpts,
+# never the caller's terminal; without one it gets none.
+if command -v script >/dev/null; then
+    tap_is "enter from a terminal: a pty of the pod's devpts" "/dev/pts/0" \
+        "$(script -qec "'$OCI_POD' --root '$ROOT' enter web busybox tty" /dev/null </dev/null | tr -d '\r\0^@' | grep -o '/dev/pts/[0-9]*')"
+else
+    tap_skip "enter from a terminal: a pty of the pod's devpts" "no script(1) (apt-get install bsdutils)"
+fi
+tap_is "enter without a terminal: none" "not a tty" "$(pod enter web busybox tty </dev/null)"
 tap_check "stop web" pod stop web
 tap_is "ps -a: web exited 0 (its trap ran)" "exited 0" \
     "$(pod ps -a --json | json_query "[p['state'] + ' ' + str(p['exitCode']) for p in j if p['name'] == 'web'][0]")"
