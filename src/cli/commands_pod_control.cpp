@@ -6,6 +6,9 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
 
 #include "base/log.hpp"
 #include "cli/commands.hpp"
@@ -55,30 +58,16 @@ Status stop_pod(const PodDirs& dirs, const PodView& v, std::optional<int> timeou
     return {};
 }
 
-}  // namespace
-
-int cmd_stop(const GlobalOptions& global, const PodArgs& args) {
-    PodDirs dirs(global.root);
-    auto v = view_pod(dirs, args.name);
-    if (!v) return fail(v.error());
-    if (!v->running) return 0;  // already ended: nothing to do, as podman
-    if (Status s = stop_pod(dirs, *v, args.timeout); !s) return fail(s.error());
-    return 0;
+// As podman's stop, kill and rm: one runs for every name given; each failure is one error line,
+// and the exit status says whether any failed.
+int for_each_pod(const PodArgs& args, const std::function<Status(const std::string&)>& one) {
+    int status = 0;
+    std::vector<std::string> names = {args.name};
+    names.insert(names.end(), args.more_names.begin(), args.more_names.end());
+    for (const std::string& name : names)
+        if (Status s = one(name); !s) status = fail(s.error());
+    return status;
 }
-
-int cmd_kill(const GlobalOptions& global, const PodArgs& args) {
-    PodDirs dirs(global.root);
-    auto v = view_pod(dirs, args.name);
-    if (!v) return fail(v.error());
-    if (!v->running || v->pid <= 0)
-        return fail(make_error(ESRCH, "pod '%s' is not running", args.name.c_str()));
-    int sig = args.signal.empty() ? SIGKILL : signal_number(args.signal).value_or(SIGKILL);
-    if (Status s = runtime_kill(pod_runtime_options(dirs), args.name, sig); !s)
-        return fail(s.error().wrap(strf("pod '%s'", args.name.c_str())));
-    return 0;
-}
-
-namespace {
 
 // One pod of `rm`: stopped first with -f, then removed under its lock.
 Status remove_one_pod(const PodDirs& dirs, const std::string& name, bool force) {
@@ -98,16 +87,31 @@ Status remove_one_pod(const PodDirs& dirs, const std::string& name, bool force) 
 
 }  // namespace
 
-// As podman: every name is tried; each failure is one line, and the exit status says whether
-// any failed.
+int cmd_stop(const GlobalOptions& global, const PodArgs& args) {
+    PodDirs dirs(global.root);
+    return for_each_pod(args, [&](const std::string& name) -> Status {
+        PodView v = TRY(view_pod(dirs, name));
+        if (!v.running) return {};  // already ended: nothing to do, as podman
+        return stop_pod(dirs, v, args.timeout);
+    });
+}
+
+int cmd_kill(const GlobalOptions& global, const PodArgs& args) {
+    PodDirs dirs(global.root);
+    int sig = args.signal.empty() ? SIGKILL : signal_number(args.signal).value_or(SIGKILL);
+    return for_each_pod(args, [&](const std::string& name) -> Status {
+        PodView v = TRY(view_pod(dirs, name));
+        if (!v.running || v.pid <= 0)
+            return make_error(ESRCH, "pod '%s' is not running", name.c_str());
+        return runtime_kill(pod_runtime_options(dirs), name, sig)
+            .wrap(strf("pod '%s'", name.c_str()));
+    });
+}
+
 int cmd_rm(const GlobalOptions& global, const PodArgs& args) {
     PodDirs dirs(global.root);
-    int status = 0;
-    std::vector<std::string> names = {args.name};
-    names.insert(names.end(), args.more_names.begin(), args.more_names.end());
-    for (const std::string& name : names)
-        if (Status s = remove_one_pod(dirs, name, args.force); !s) status = fail(s.error());
-    return status;
+    return for_each_pod(
+        args, [&](const std::string& name) { return remove_one_pod(dirs, name, args.force); });
 }
 
 }  // namespace ocipod

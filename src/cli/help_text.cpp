@@ -134,8 +134,8 @@ std::string help_text(Command command, Program program) {
                        "  run IMAGE       run an image as a pod\n"
                        "  ps              list the pods\n"
                        "  status NAME     show a pod's details\n"
-                       "  stop NAME       stop a pod (its stop signal, then SIGKILL)\n"
-                       "  kill NAME       send a signal to a pod's application\n"
+                       "  stop NAME...    stop pods (their stop signal, then SIGKILL)\n"
+                       "  kill NAME...    send a signal to pods' applications\n"
                        "  rm NAME...      remove pods that have ended\n"
                        "  enter NAME      run a command inside a running pod\n"
                        "  logs NAME       show a pod's output\n\n") +
@@ -208,18 +208,20 @@ std::string help_text(Command command, Program program) {
             break;
         case Command::stop:
             body =
-                "Usage: oci-pod stop [OPTIONS] NAME\n\n"
-                "Stop a running pod: its stop signal, then SIGKILL after the stop timeout; waits\n"
-                "until it has ended. A pod run with -d under systemd is stopped through its "
-                "unit.\n\n"
+                "Usage: oci-pod stop [OPTIONS] NAME...\n\n"
+                "Stop running pods, one after the other: the stop signal, then SIGKILL after the\n"
+                "stop timeout; waits until each has ended. A pod run with -d under systemd is\n"
+                "stopped through its unit. Every NAME is tried; the exit status is 1 when any\n"
+                "could not be stopped.\n\n"
                 "Options:\n"
                 "  -t, --time SECONDS   SIGKILL this long after the stop signal (default: the\n"
                 "                       pod's --stop-timeout)\n";
             break;
         case Command::kill:
             body =
-                "Usage: oci-pod kill [OPTIONS] NAME\n\n"
-                "Send a signal to a running pod's init, which passes it on to the application.\n\n"
+                "Usage: oci-pod kill [OPTIONS] NAME...\n\n"
+                "Send a signal to running pods' inits, which pass it on to the application.\n"
+                "Every NAME is tried; the exit status is 1 when any could not be signalled.\n\n"
                 "Options:\n"
                 "  -s, --signal SIGNAL   the signal (default: SIGKILL)\n";
             break;

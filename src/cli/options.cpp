@@ -780,7 +780,9 @@ private:
             case Command::enter:
             case Command::logs:
             case Command::run_pod:
-                if (!cl_.pod.name.empty() && cl_.command == Command::rm) {
+                if (!cl_.pod.name.empty() &&
+                    (cl_.command == Command::rm || cl_.command == Command::stop ||
+                     cl_.command == Command::kill)) {
                     if (!check_pod_name(a))
                         return usage(strf("invalid pod name '%s'", printable(a).c_str()));
                     cl_.pod.more_names.push_back(a);

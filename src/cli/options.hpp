@@ -147,7 +147,7 @@ struct PodArgs {
     bool force = false;                   // rm -f
     bool follow = false;                  // logs -f
     std::vector<std::string> command;     // enter: the words after NAME
-    std::vector<std::string> more_names;  // rm: the names after the first
+    std::vector<std::string> more_names;  // rm, stop, kill: the names after the first
     int lock_fd = -1;                     // run-pod: the pod's lock, inherited
 };
 

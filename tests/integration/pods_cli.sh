@@ -200,6 +200,14 @@ for _ in $(seq 100); do [ "$(pod ps -a | awk '$1 == "victim" { print $3 }')" = e
 tap_is "killed: exit 137" 137 "$(pod status --json victim | json_query "j.get('exitCode')")"
 pod rm victim >/dev/null 2>&1
 
+# stop of several pods: each stopped, and an unknown name is one error line and exit 1.
+for n in s1 s2; do pod run -d --name "$n" -q "$IMG" sleep 60 >/dev/null 2>&1; done
+for _ in $(seq 100); do [ "$(pod ps | awk '$3 == "running" && ($1 == "s1" || $1 == "s2")' | wc -l)" = 2 ] && break; sleep 0.1; done
+rc=$(status_of pod stop -t 1 s1 nosuch s2)
+tap_is "stop NAME... stops every pod it can, and fails for the one it cannot" "1 / 1 error line / 0 running" \
+    "$rc / $(grep -c . "$TEST_TMP/err") error line / $(pod ps | awk '$1 == "s1" || $1 == "s2"' | wc -l) running"
+pod rm s1 s2 >/dev/null 2>&1
+
 pod run -d --name stubborn --stop-timeout 1 -q "$IMG" sh -c 'trap "" TERM INT; while :; do sleep 0.2; done' >/dev/null 2>&1
 for _ in $(seq 100); do [ "$(pod ps | awk '$1 == "stubborn" { print $3 }')" = running ] && break; sleep 0.1; done
 tap_check "stop of a pod that ignores SIGTERM ends it (SIGKILL after the timeout)" pod stop -t 1 stubborn

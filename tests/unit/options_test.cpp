@@ -146,14 +146,16 @@ TEST(Options, ArgumentCounts) {
     LONGS_EQUAL(3, r->rmi.refs.size());
     STRCMP_EQUAL("b:1", r->rmi.refs[1].c_str());
     CHECK(parse({"store", "verify"})->command == Command::store_verify);
-    // rm takes several pods; stop and the other pod commands take one.
+    // rm, stop and kill take several pods; status and the other pod commands take one.
     auto rm = parse({"rm", "-f", "a", "b", "c"});
     CHECK(rm.ok());
     STRCMP_EQUAL("a", rm->pod.name.c_str());
     CHECK(rm->pod.more_names == (std::vector<std::string>{"b", "c"}));
     e = refusal({"rm", "a", "../b"});
     CHECK_TEXT(contains(e, "invalid pod name '../b'"), e.c_str());
-    e = refusal({"stop", "a", "b"});
+    auto stop = parse({"stop", "-t", "3", "a", "b"});
+    CHECK(stop.ok() && stop->pod.more_names == (std::vector<std::string>{"b"}));
+    e = refusal({"status", "a", "b"});
     CHECK_TEXT(contains(e, "unexpected argument 'b'"), e.c_str());
 }
 

@@ -372,7 +372,7 @@ TEST(RunOptions, PodCommands) {
     CHECK(contains(refusal({"stop"}), "missing NAME"));
     CHECK(contains(refusal({"kill", "-s", "NOPE", "web"}), "'-s'"));
     CHECK(contains(refusal({"stop", "-t", "x", "web"}), "'-t'"));
-    CHECK(contains(refusal({"kill", "a", "b"}), "unexpected argument 'b'"));
+    CHECK(contains(refusal({"status", "a", "b"}), "unexpected argument 'b'"));
     CHECK(contains(refusal({"status", "../x"}), "invalid pod name"));
     CHECK(contains(refusal({"ps", "web"}), "unexpected argument"));
     CHECK(parse({"run", "--help"})->help);
