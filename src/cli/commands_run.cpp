@@ -29,7 +29,6 @@ namespace ocipod {
 namespace {
 
 constexpr size_t max_env_file_bytes = 1 << 20;
-constexpr size_t max_config_bytes = 4 << 20;
 
 // IMAGE's last path component without tag or digest, kept to machine-name characters, plus six
 // random hex digits: "busybox-3fa2c1".
@@ -91,15 +90,10 @@ std::string self_exe() {
     return path;
 }
 
-// The rendered config.json: its args for pod.json, its resources for the unit.
-Result<RuntimeSpec> read_bundle_spec(const std::string& bundle) {
-    std::string text = TRY(read_file_capped(AT_FDCWD, bundle + "/config.json", max_config_bytes));
-    return parse_runtime_spec(text);
-}
-
-// Everything up to a runnable pod: render into ROOT/pods/NAME/bundle and write pod.json.
-Status prepare_pod(const GlobalOptions& global, const RunArgs& args, const PodDirs& dirs,
-                   PodRecord& record) {
+// Everything up to a runnable pod: render into ROOT/pods/NAME/bundle and write pod.json. Returns
+// the rendered config.json: its args went into pod.json, its resources are the unit's.
+Result<RuntimeSpec> prepare_pod(const GlobalOptions& global, const RunArgs& args,
+                                const PodDirs& dirs, PodRecord& record) {
     RenderOptions options = render_options(args.render);
     std::vector<std::string> env = TRY(read_env_files(args.env_files));
     auto given = resolve_env(args.render.env);
@@ -133,15 +127,14 @@ Status prepare_pod(const GlobalOptions& global, const RunArgs& args, const PodDi
         auto report = render_bundle(store, image, dirs.bundle_dir(record.name), options);
         if (!report) return report.error().wrap(strf("rendering '%s'", image.name.c_str()));
     }
-    RuntimeSpec spec =
-        TRY_WRAP(read_bundle_spec(dirs.bundle_dir(record.name)), "the rendered bundle");
+    RuntimeSpec spec = TRY_WRAP(read_pod_spec(dirs, record.name), "the rendered bundle");
     record.command = spec.process.args;
-    return update_pod(dirs, record);
+    TRY(update_pod(dirs, record));
+    return spec;
 }
 
 // -d with systemd: oci-pod-NAME.service runs `oci-pod __run-pod NAME`, which takes the lock.
-Status start_pod_service(const GlobalOptions& global, const PodDirs& dirs, PodRecord& record) {
-    RuntimeSpec spec = TRY(read_bundle_spec(dirs.bundle_dir(record.name)));
+Status start_pod_service(const PodDirs& dirs, PodRecord& record, const RuntimeSpec& spec) {
     TransientService service;
     service.unit = "oci-pod-" + record.name + ".service";
     service.description = "oci-pod pod " + record.name;
@@ -151,7 +144,6 @@ Status start_pod_service(const GlobalOptions& global, const PodDirs& dirs, PodRe
     // The runner sends SIGKILL itself after the stop timeout; systemd's own deadline leaves it
     // time to reap the pod and unregister the machine.
     service.stop_timeout_sec = record.stop_timeout_sec + 5;
-    (void)global;
     record.unit = service.unit;
     TRY(update_pod(dirs, record));
     return start_transient_service(service);
@@ -227,13 +219,14 @@ int cmd_run(const GlobalOptions& global, const RunArgs& args) {
             log_error("cleaning up pod '%s': %s", record.name.c_str(), s.error().message.c_str());
         return args.detach ? exit_failure : 125;
     };
-    if (Status s = prepare_pod(global, args, dirs, record); !s) return undo(s.error());
+    auto spec = prepare_pod(global, args, dirs, record);
+    if (!spec) return undo(spec.error());
 
     if (args.detach) {
         if (detect_systemd_placement() != SystemdPlacement::none) {
             // The service's runner takes the lock: release ours just before starting it.
             *lock = PodLock();
-            if (Status s = start_pod_service(global, dirs, record); !s) {
+            if (Status s = start_pod_service(dirs, record, *spec); !s) {
                 // A runner that did start holds the lock; leave its pod alone.
                 if (pod_runner(dirs, record.name).running) return fail(s.error());
                 return undo(s.error());
