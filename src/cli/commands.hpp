@@ -28,6 +28,9 @@ int cmd_rm(const GlobalOptions& global, const PodArgs& args);
 int cmd_enter(const GlobalOptions& global, const PodArgs& args);
 int cmd_logs(const GlobalOptions& global, const PodArgs& args);
 int cmd_run_pod(const GlobalOptions& global, const PodArgs& args);
+int cmd_pod_validate(const PodFileArgs& args);
+int cmd_pod_create(const PodFileArgs& args);
+int cmd_pod_list(const PodFileArgs& args);
 
 // render's and run's image: the stored ref IMAGE names, pulled first as args.pull_policy says.
 Result<RefEntry> find_or_pull(Store& store, const RenderArgs& args);

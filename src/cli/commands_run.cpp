@@ -17,6 +17,7 @@
 #include "c/json.hpp"
 #include "cli/commands.hpp"
 #include "cli/local_image.hpp"
+#include "cli/pod_file.hpp"
 #include "cli/pod_runner.hpp"
 #include "oci/reference.hpp"
 #include "oci/runtime_spec.hpp"
@@ -192,9 +193,9 @@ int fail(const Error& e) {
     return exit_failure;
 }
 
-}  // namespace
-
-int cmd_run(const GlobalOptions& global, const RunArgs& args) {
+// replace_ended: a pod of the same name that has ended is removed first (a service's pod file
+// owns its name, and each start of the service is a fresh pod).
+int start_pod(const GlobalOptions& global, const RunArgs& args, bool replace_ended) {
     PodDirs dirs(global.root);
     PodRecord record;
     record.name = args.name.empty() ? generated_name(args.render.pull.source) : args.name;
@@ -211,6 +212,9 @@ int cmd_run(const GlobalOptions& global, const RunArgs& args) {
     // The lock first: a second run of the same name fails here, before touching anything.
     auto lock = lock_pod(dirs, record.name);
     if (!lock) return fail(lock.error());
+    if (replace_ended && read_pod(dirs, record.name)) {
+        if (Status s = remove_pod(dirs, record.name); !s) return fail(s.error());
+    }
     if (Status s = create_pod(dirs, record); !s) return fail(s.error());
 
     auto undo = [&](const Error& e) {
@@ -252,6 +256,15 @@ int cmd_run(const GlobalOptions& global, const RunArgs& args) {
             log_error("removing pod '%s': %s", record.name.c_str(), s.error().message.c_str());
     }
     return status;
+}
+
+}  // namespace
+
+int cmd_run(const GlobalOptions& global, const RunArgs& args) {
+    if (args.pod.empty()) return start_pod(global, args, false);
+    auto pod = load_pod_file(args.pod, pod_file_dirs());
+    if (!pod) return fail(pod.error());
+    return start_pod(global, pod->run, true);
 }
 
 int cmd_run_pod(const GlobalOptions& global, const PodArgs& args) {

@@ -43,7 +43,14 @@ int run(const CommandLine& cl) {
             return cmd_logs(cl.global, cl.pod);
         case Command::run_pod:
             return cmd_run_pod(cl.global, cl.pod);
+        case Command::pod_validate:
+            return cmd_pod_validate(cl.pod_file);
+        case Command::pod_create:
+            return cmd_pod_create(cl.pod_file);
+        case Command::pod_list:
+            return cmd_pod_list(cl.pod_file);
         case Command::none:
+        case Command::pod:
         case Command::store:
             break;  // refused by the parser
     }

@@ -100,7 +100,28 @@ constexpr const char* run_help_body =
     "  --stop-timeout SECONDS        SIGKILL this long after the stop signal (default 10)\n"
     "  --rootfs auto|overlay|copy    as for render\n"
     "  --pull missing|always|never   when to pull IMAGE (default: missing)\n"
-    "  --platform, --tls-verify, --creds, -q   as for pull\n";
+    "  --platform, --tls-verify, --creds, -q   as for pull\n"
+    "  --pod NAME                    run the pod file NAME.pod instead (see `oci-pod pod\n"
+    "                                --help`); no IMAGE and no other option with it\n";
+
+constexpr const char* pod_help_body =
+    "Pod files describe pods for oci-pod@NAME.service: NAME.pod in /etc/oci-pod/pods,\n"
+    "/run/oci-pod/pods or /usr/lib/oci-pod/pods (the first found; $OCI_POD_PODS_PATH, a\n"
+    "colon-separated list, replaces these), plus the drop-ins NAME.pod.d/*.conf of all\n"
+    "three, applied in the order of their names. The syntax is systemd's; the keys of the\n"
+    "[Pod] section are in oci-pod.pod(5). `oci-pod run --pod NAME` runs one.\n"
+    "\n"
+    "Commands:\n"
+    "  pod validate NAME|FILE   check a pod file and its drop-ins; every error names\n"
+    "                           FILE:LINE and the key\n"
+    "  pod create NAME IMAGE [COMMAND [ARG...]] [OPTIONS]\n"
+    "                           write /etc/oci-pod/pods/NAME.pod (the first directory of the\n"
+    "                           search path) from run's options: --entrypoint, -e, --env-file,\n"
+    "                           -u, -w, --hostname, -v, --tmpfs, --read-only, --network,\n"
+    "                           --cap-add, --cap-drop, -m, --cpus, --pids-limit,\n"
+    "                           --stop-signal, --stop-timeout, --pull; an existing file is\n"
+    "                           refused\n"
+    "  pod list [--json]        the pod files found, with the state of oci-pod@NAME.service\n";
 
 }  // namespace
 
@@ -138,7 +159,8 @@ std::string help_text(Command command, Program program) {
                        "  kill NAME...    send a signal to pods' applications\n"
                        "  rm NAME...      remove pods that have ended\n"
                        "  enter NAME      run a command inside a running pod\n"
-                       "  logs NAME       show a pod's output\n\n") +
+                       "  logs NAME       show a pod's output\n"
+                       "  pod validate|create|list   pod files for oci-pod@NAME.service\n\n") +
                    global_help + "\nRun 'oci-pod COMMAND --help' for a command's options.\n";
         case Command::pull:
             body = std::string(
@@ -247,6 +269,12 @@ std::string help_text(Command command, Program program) {
                 "else from the log the monitor keeps in the pod's state.\n\n"
                 "Options:\n"
                 "  -f, --follow   keep printing new output until the pod ends\n";
+            break;
+        case Command::pod:
+        case Command::pod_validate:
+        case Command::pod_create:
+        case Command::pod_list:
+            body = std::string("Usage: oci-pod pod validate|create|list ...\n\n") + pod_help_body;
             break;
         case Command::run_pod:
             body =

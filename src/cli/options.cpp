@@ -69,7 +69,8 @@ enum class Opt {
     signal,
     force,
     follow,
-    lock_fd
+    lock_fd,
+    pod
 };
 // optional_bool: "--name" means true, "--name=false" sets it; never consumes the next word.
 enum class Arg { none, required, optional_bool };
@@ -138,6 +139,31 @@ constexpr OptSpec run_opts[] = {
     {"network", 0, Arg::required, Opt::network},
     {"stop-signal", 0, Arg::required, Opt::stop_signal},
     {"stop-timeout", 0, Arg::required, Opt::stop_timeout},
+    {"pod", 0, Arg::required, Opt::pod},
+};
+// pod create: the options of run a pod file has a key for (cli/pod_file.cpp).
+constexpr OptSpec pod_create_opts[] = {
+    {"entrypoint", 0, Arg::required, Opt::entrypoint},
+    {"env", 'e', Arg::required, Opt::env},
+    {"user", 'u', Arg::required, Opt::user},
+    {"workdir", 'w', Arg::required, Opt::workdir},
+    {"hostname", 0, Arg::required, Opt::hostname},
+    {"read-only", 0, Arg::none, Opt::read_only},
+    {"pull", 0, Arg::required, Opt::pull_policy},
+    {"env-file", 0, Arg::required, Opt::env_file},
+    {"volume", 'v', Arg::required, Opt::volume},
+    {"tmpfs", 0, Arg::required, Opt::tmpfs},
+    {"memory", 'm', Arg::required, Opt::memory},
+    {"cpus", 0, Arg::required, Opt::cpus},
+    {"pids-limit", 0, Arg::required, Opt::pids_limit},
+    {"cap-add", 0, Arg::required, Opt::cap_add},
+    {"cap-drop", 0, Arg::required, Opt::cap_drop},
+    {"network", 0, Arg::required, Opt::network},
+    {"stop-signal", 0, Arg::required, Opt::stop_signal},
+    {"stop-timeout", 0, Arg::required, Opt::stop_timeout},
+};
+constexpr OptSpec pod_list_opts[] = {
+    {"json", 0, Arg::none, Opt::json},
 };
 constexpr OptSpec ps_opts[] = {
     {"all", 'a', Arg::none, Opt::all},
@@ -202,6 +228,14 @@ const char* name_of(Command c) {
             return "enter";
         case Command::logs:
             return "logs";
+        case Command::pod:
+            return "pod";
+        case Command::pod_validate:
+            return "pod validate";
+        case Command::pod_create:
+            return "pod create";
+        case Command::pod_list:
+            return "pod list";
         case Command::run_pod:
             return "__run-pod";
         case Command::none:
@@ -340,6 +374,10 @@ private:
                 return logs_opts;
             case Command::run_pod:
                 return run_pod_opts;
+            case Command::pod_create:
+                return pod_create_opts;
+            case Command::pod_list:
+                return pod_list_opts;
             default:
                 return {};
         }
@@ -398,15 +436,23 @@ private:
         return {};
     }
 
-    // The render options of render or run.
-    RenderArgs& render_args() { return cl_.command == Command::run ? cl_.run.render : cl_.render; }
-    // The pull options of pull, or of render's and run's pull-if-missing.
-    PullArgs& pull() {
-        return cl_.command == Command::render || cl_.command == Command::run ? render_args().pull
-                                                                             : cl_.pull;
+    // The options of run, or of pod create (which writes them into a pod file).
+    RunArgs& run_args() { return cl_.command == Command::pod_create ? cl_.pod_file.run : cl_.run; }
+    bool takes_image() const {
+        return cl_.command == Command::render || cl_.command == Command::run ||
+               cl_.command == Command::pod_create;
     }
+    // The render options of render, run or pod create.
+    RenderArgs& render_args() {
+        return cl_.command == Command::render ? cl_.render : run_args().render;
+    }
+    // The pull options of pull, or of render's and run's pull-if-missing.
+    PullArgs& pull() { return takes_image() ? render_args().pull : cl_.pull; }
 
     Error bad_value(const std::string& v, const std::string& spelled, const char* expected) const {
+        if (bare_errors_)
+            return Error{EINVAL,
+                         strf("invalid value '%s' (expected %s)", printable(v).c_str(), expected)};
         return usage(strf("invalid value '%s' for '%s' (expected %s)", printable(v).c_str(),
                           spelled.c_str(), expected));
     }
@@ -470,6 +516,8 @@ private:
                     cl_.render.json = true;
                 else if (cl_.command == Command::ps)
                     cl_.ps.json = true;
+                else if (cl_.command == Command::pod_list)
+                    cl_.pod_file.json = true;
                 else if (cl_.command == Command::status)
                     cl_.pod.json = true;
                 else
@@ -498,9 +546,16 @@ private:
     }
 
     Status apply_pod(Opt id, const std::string& v, const std::string& spelled) {
-        RunArgs& r = cl_.run;
+        RunArgs& r = run_args();
         PodArgs& p = cl_.pod;
+        if (cl_.command == Command::run && id != Opt::pod) run_option_given_ = true;
         switch (id) {
+            case Opt::pod:
+                if (!check_pod_name(v))
+                    return bad_value(v, spelled,
+                                     "1 to 64 of A-Z a-z 0-9 . - _, not starting with . or -");
+                r.pod = v;
+                break;
             case Opt::name:
                 if (!check_pod_name(v))
                     return bad_value(v, spelled,
@@ -612,6 +667,7 @@ private:
 
     Status apply_render(Opt id, const std::string& v, const std::string& spelled) {
         RenderArgs& r = render_args();
+        if (cl_.command == Command::run && id != Opt::pod) run_option_given_ = true;
         switch (id) {
             case Opt::bundle:
                 if (v.empty()) return usage(strf("option '%s' needs a directory", spelled.c_str()));
@@ -725,11 +781,38 @@ private:
                     cl_.command = Command::enter;
                 else if (a == "logs")
                     cl_.command = Command::logs;
+                else if (a == "pod")
+                    cl_.command = Command::pod;
                 else if (a == "__run-pod")
                     cl_.command = Command::run_pod;
                 else
                     return usage(strf("unknown command '%s'", printable(a).c_str()));
                 return {};
+            case Command::pod:
+                if (a == "validate")
+                    cl_.command = Command::pod_validate;
+                else if (a == "create")
+                    cl_.command = Command::pod_create;
+                else if (a == "list")
+                    cl_.command = Command::pod_list;
+                else
+                    return usage(strf("unknown command 'pod %s'", printable(a).c_str()));
+                return {};
+            case Command::pod_create:
+                // NAME, then IMAGE, then COMMAND as for run.
+                if (cl_.pod_file.run.name.empty()) {
+                    if (!check_pod_name(a))
+                        return usage(strf("invalid pod name '%s'", printable(a).c_str()));
+                    cl_.pod_file.run.name = a;
+                    return {};
+                }
+                if (!render_args().pull.source.empty()) {
+                    if (!render_args().command) render_args().command.emplace();
+                    render_args().command->push_back(a);
+                    rest_positional_ = true;
+                    return {};
+                }
+                break;
             case Command::store:
                 if (a != "verify")
                     return usage(strf("unknown command 'store %s'", printable(a).c_str()));
@@ -771,7 +854,12 @@ private:
                 return {};
             case Command::render:
             case Command::run:
+            case Command::pod_create:
                 render_args().pull.source = a;
+                return {};
+            case Command::pod_validate:
+                if (!cl_.pod_file.target.empty()) return too_many(a);
+                cl_.pod_file.target = a;
                 return {};
             case Command::status:
             case Command::stop:
@@ -830,7 +918,21 @@ private:
                 if (cl_.unrender.bundle.empty()) return usage("missing DIR");
                 break;
             case Command::run:
+                if (!cl_.run.pod.empty()) {
+                    if (!cl_.run.render.pull.source.empty() || run_option_given_)
+                        return usage("'--pod' takes no IMAGE and no other option of run");
+                    break;
+                }
                 if (cl_.run.render.pull.source.empty()) return usage("missing IMAGE");
+                break;
+            case Command::pod:
+                return usage("missing command 'pod validate|create|list'");
+            case Command::pod_validate:
+                if (cl_.pod_file.target.empty()) return usage("missing NAME or FILE");
+                break;
+            case Command::pod_create:
+                if (cl_.pod_file.run.name.empty()) return usage("missing NAME");
+                if (cl_.pod_file.run.render.pull.source.empty()) return usage("missing IMAGE");
                 break;
             case Command::status:
             case Command::stop:
@@ -850,10 +952,30 @@ private:
     const std::vector<std::string>& args_;
     Program program_;
     CommandLine cl_;
-    bool rest_positional_ = false;  // render: COMMAND has started
+    bool rest_positional_ = false;   // render: COMMAND has started
+    bool run_option_given_ = false;  // run: an option other than --pod
+    bool bare_errors_ = false;       // apply_run_option: no option spelling or hint
+
+    friend Status ocipod::apply_run_option(RunArgs&, std::string_view, const std::string&);
 };
 
 }  // namespace
+
+Status apply_run_option(RunArgs& run, std::string_view long_name, const std::string& value) {
+    static const std::vector<std::string> none;
+    Parser parser(none, "", Program::oci_pod);
+    parser.cl_.command = Command::run;
+    parser.bare_errors_ = true;
+    const OptSpec* o = parser.find(long_name, 0);
+    if (!o || o->id == Opt::pod)
+        return make_error(EINVAL, "'%s' is not an option of run", std::string(long_name).c_str());
+    parser.cl_.run = std::move(run);
+    std::optional<std::string> v;
+    if (o->arg != Arg::none) v = value;
+    Status s = parser.apply(*o, v, "--" + std::string(long_name));
+    run = std::move(parser.cl_.run);
+    return s;
+}
 
 Result<CommandLine> parse_command_line(const std::vector<std::string>& args,
                                        std::string_view default_root, Program program) {

@@ -48,6 +48,10 @@ enum class Command {
     rm,
     enter,
     logs,
+    pod,  // only as "pod validate|create|list"
+    pod_validate,
+    pod_create,
+    pod_list,
     run_pod,  // hidden: the process that runs a detached pod from its record
 };
 
@@ -131,6 +135,21 @@ struct RunArgs {
     bool host_network = false;
     std::string stop_signal;  // as given; checked to name a signal
     std::optional<int> stop_timeout;
+    // --pod NAME: everything else comes from the pod file NAME.pod (cli/pod_file.hpp); alone, or
+    // with global options only.
+    std::string pod;
+    // From a pod file only: Notify=yes (the application's own READY=1 reaches the service
+    // manager) and AutoUpdate= (kept for `oci-pod auto-update`).
+    bool app_notify = false;
+    std::string auto_update = "no";
+};
+
+// pod validate NAME|FILE, pod create NAME IMAGE [COMMAND...] [OPTIONS], pod list [--json].
+struct PodFileArgs {
+    std::string target;  // validate: a pod name, or a path (it contains a '/')
+    RunArgs run;         // create: run.name is NAME, the rest as run's options
+    bool json = false;   // list
+    bool force = false;  // create: replace an existing file
 };
 
 struct PsArgs {
@@ -165,11 +184,17 @@ struct CommandLine {
     RunArgs run;
     PsArgs ps;
     PodArgs pod;
+    PodFileArgs pod_file;
 };
 
 // Which executable is parsing: oci-pod-fetch and oci-pod-render have no commands, their arguments
 // are pull's and render's.
 enum class Program { oci_pod, fetch, render };
+
+// One option of `oci-pod run` by its long name ("memory", "volume"), applied to run exactly as
+// the command line would; a boolean option's value must be "". The error is one line naming the
+// value and what was expected, without the option's spelling (a pod file names its key instead).
+Status apply_run_option(RunArgs& run, std::string_view long_name, const std::string& value);
 
 // args excludes argv[0]. default_root is used unless --root is given.
 Result<CommandLine> parse_command_line(const std::vector<std::string>& args,

@@ -437,3 +437,51 @@ TEST(Options, RenderHelp) {
     CHECK(contains(help_text(Command::unrender), "Usage: oci-pod unrender DIR"));
     CHECK(contains(help_text(Command::none), "render IMAGE"));
 }
+
+TEST(Options, RunPodFileAlone) {
+    auto r = parse({"run", "--pod", "web"});
+    CHECK(r.ok());
+    STRCMP_EQUAL("web", r->run.pod.c_str());
+    CHECK(contains(refusal({"run", "--pod=web", "busybox"}), "'--pod' takes no IMAGE"));
+    CHECK(contains(refusal({"run", "--pod=web", "--memory", "1G"}), "no other option of run"));
+    CHECK(contains(refusal({"run", "--pod=-bad"}), "invalid value '-bad' for '--pod'"));
+    CHECK(parse({"--root", "/r", "run", "--pod=web"}).ok());
+}
+
+TEST(Options, PodCommands) {
+    auto r = parse({"pod", "create", "web", "-m", "64M", "busybox", "httpd", "-f"});
+    CHECK(r.ok());
+    CHECK(r->command == Command::pod_create);
+    STRCMP_EQUAL("web", r->pod_file.run.name.c_str());
+    STRCMP_EQUAL("busybox", r->pod_file.run.render.pull.source.c_str());
+    CHECK((std::vector<std::string>{"httpd", "-f"}) == *r->pod_file.run.render.command);
+    LONGS_EQUAL(64 << 20, *r->pod_file.run.resources.memory_bytes);
+    CHECK(contains(refusal({"pod", "create", "web", "--rm", "busybox"}), "unknown option '--rm'"));
+    CHECK(contains(refusal({"pod", "create", "web"}), "missing IMAGE"));
+    CHECK(contains(refusal({"pod", "create"}), "missing NAME"));
+    r = parse({"pod", "validate", "/etc/oci-pod/pods/web.pod"});
+    CHECK(r.ok());
+    STRCMP_EQUAL("/etc/oci-pod/pods/web.pod", r->pod_file.target.c_str());
+    CHECK(contains(refusal({"pod", "validate"}), "missing NAME or FILE"));
+    r = parse({"pod", "list", "--json"});
+    CHECK(r.ok());
+    CHECK(r->pod_file.json);
+    CHECK(contains(refusal({"pod"}), "missing command 'pod validate|create|list'"));
+    CHECK(contains(refusal({"pod", "remove"}), "unknown command 'pod remove'"));
+}
+
+TEST(Options, ApplyRunOptionByName) {
+    RunArgs run;
+    CHECK(apply_run_option(run, "memory", "2G").ok());
+    CHECK(apply_run_option(run, "read-only", "").ok());
+    CHECK(apply_run_option(run, "volume", "/a:/b").ok());
+    CHECK(apply_run_option(run, "volume", "/c:/d:ro").ok());
+    LONGS_EQUAL(2, run.mounts.size());
+    CHECK(run.render.read_only);
+    LONGS_EQUAL(int64_t(2) << 30, *run.resources.memory_bytes);
+    auto bad = apply_run_option(run, "memory", "x");
+    STRCMP_EQUAL("invalid value 'x' (expected a size such as 64M or 2G)",
+                 bad.error().message.c_str());
+    CHECK_FALSE(apply_run_option(run, "pod", "web").ok());
+    CHECK_FALSE(apply_run_option(run, "no-such", "1").ok());
+}
