@@ -188,6 +188,17 @@ Status start_pod_monitor(const PodDirs& dirs, const PodRecord& record, PodLock& 
     return {};
 }
 
+// A foreground pod inside a service (oci-pod@NAME.service, or a unit of the user's own): the
+// pod's limits become the unit's, as `systemctl set-property --runtime` would set them, so
+// systemd enforces and shows them (the pod is in the unit's payload sub-cgroup).
+Status limit_own_unit(const RuntimeSpec& spec) {
+    if (!spec.linux_config.resources || detect_systemd_placement() != SystemdPlacement::unit)
+        return {};
+    auto properties = TRY(unit_properties_for(*spec.linux_config.resources));
+    if (properties.empty()) return {};
+    return set_unit_properties(own_unit(), properties);
+}
+
 int fail(const Error& e) {
     log_error("%s", e.message.c_str());
     return exit_failure;
@@ -241,6 +252,8 @@ int start_pod(const GlobalOptions& global, const RunArgs& args, bool replace_end
         printf("%s\n", record.name.c_str());
         return 0;
     }
+
+    if (Status s = limit_own_unit(*spec); !s) return undo(s.error());
 
     if (!args.interactive && !args.render.tty) {
         // As docker and podman: without -i the application's stdin is empty.

@@ -197,6 +197,10 @@ SystemdPlacement detect_systemd_placement() {
     return SystemdPlacement::scope;
 }
 
+std::string own_unit() {
+    return last_component(own_unit_cgroup());
+}
+
 bool is_valid_machine_name(const std::string& name) {
     // systemd's hostname_is_valid(): letters, digits, '-' and '.', labels neither starting nor
     // ending with '-', no empty label, no trailing dot, at most HOST_NAME_MAX (64) characters.
@@ -241,7 +245,7 @@ Result<MachineRegistration> register_machine(const MachineRequest& request,
 
     std::string own_unit;
     if (placement == SystemdPlacement::unit) {
-        own_unit = last_component(own_unit_cgroup());
+        own_unit = ocipod::own_unit();
         move_leader_to_payload(bus.get(), own_unit, request.leader);
     }
 

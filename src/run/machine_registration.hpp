@@ -32,6 +32,9 @@ enum class SystemdPlacement { none, scope, unit };
 // From sd_booted(), $INVOCATION_ID and /proc/self/cgroup.
 SystemdPlacement detect_systemd_placement();
 
+// The unit this process runs in ("oci-pod@web.service"), from /proc/self/cgroup.
+std::string own_unit();
+
 struct MachineRequest {
     std::string name;                      // a valid machine name (hostname rules, <= 64 chars)
     std::string root_directory;            // host path of the pod's rootfs

@@ -158,6 +158,18 @@ Status stop_unit(const std::string& unit) {
     return check_job_result(bus.get(), result, "stopping", unit);
 }
 
+Status set_unit_properties(const std::string& unit, const std::vector<UnitProperty>& properties) {
+    std::string what = strf("setting the limits of '%s'", unit.c_str());
+    auto bus = TRY_WRAP(bus_open_system(), what);
+    auto call = TRY(bus_method_call(bus.get(), k_systemd_service, k_systemd_path, k_systemd_manager,
+                                    "SetUnitProperties"));
+    int r = sd_bus_message_append(call.get(), "sb", unit.c_str(), 1);
+    if (r < 0) return bus_errno(r, what);
+    TRY(bus_append_properties(call.get(), properties));
+    TRY_WRAP(bus_call(bus.get(), call.get()), what);
+    return {};
+}
+
 Result<std::string> unit_active_state(const std::string& unit) {
     auto bus = TRY_WRAP(bus_open_system(), strf("reading the state of '%s'", unit.c_str()));
     auto path = TRY(loaded_unit_path(bus.get(), unit));

@@ -29,6 +29,10 @@ Status start_transient_service(const TransientService& service);
 // StopUnit(unit, "replace") and wait for the job; ENOENT when the unit is not loaded.
 Status stop_unit(const std::string& unit);
 
+// SetUnitProperties(unit, runtime=true, properties): limits on a running unit, kept until it
+// stops (as `systemctl set-property --runtime`).
+Status set_unit_properties(const std::string& unit, const std::vector<UnitProperty>& properties);
+
 // "active", "failed", "inactive", ... (ActiveState), or ENOENT.
 Result<std::string> unit_active_state(const std::string& unit);
 

@@ -1,0 +1,123 @@
+#!/bin/bash
+# Pod files run by oci-pod@NAME.service in a real systemd (the box of tests/lib/systembox.sh):
+# the unit as `make install` puts it in place, a pod file in /etc/oci-pod/pods, and systemctl,
+# machinectl and journalctl as an admin uses them. Issue 5, "How it is shown to work".
+. "$srcdir/tests/lib/tap.sh"
+. "$srcdir/tests/lib/systembox.sh"
+. "$srcdir/tests/lib/images.sh"
+
+need_root
+need_oci_pod
+need_command systemd-nspawn nsenter machinectl
+"$OCI_POD" pod --help >/dev/null 2>&1 || tap_skip_all "this oci-pod has no 'pod' command"
+
+builddir=$(dirname "$(command -v "$OCI_POD")")
+[ -f "$builddir/Makefile" ] || tap_skip_all "'$builddir' is not a build directory to install into the box"
+images_build || tap_bail "cannot build the test images"
+layout=$IMAGES_DIR/busybox
+
+box_start || tap_bail "cannot boot the systemd box: $BOX_ERROR"
+box_install "$builddir" || tap_bail "make install into the box failed: $(tail -n 5 "$BOX_DIR/install.log")"
+box_run systemctl daemon-reload || tap_bail "systemctl daemon-reload failed in the box"
+
+pod() { box_run /usr/local/bin/oci-pod "$@"; }
+image=$(pod pull "oci:$layout:latest" 2>"$TEST_TMP/pull.err" | awk 'NR == 1 { print $1 }')
+[ -n "$image" ] || tap_bail "oci-pod pull in the box failed: $(cat "$TEST_TMP/pull.err")"
+
+# wait_for CMD...: polls CMD (up to 30 s, by tenths) until it succeeds.
+wait_for() {
+    local _
+    for _ in $(seq 1 300); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    return 1
+}
+state() { box_run systemctl show "$1" -p ActiveState --value; }
+journal_lines() { box_run journalctl -q --no-pager -o cat -u "$1" 2>/dev/null | grep -c -- "$2"; }
+journal_has() { [ "$(journal_lines "$1" "$2")" -ge 1 ]; }
+machine_absent() { ! box_run machinectl show "$1" >/dev/null 2>&1; }
+
+tap_is "the installed oci-pod@.service runs oci-pod run --pod" "/usr/local/bin/oci-pod run --pod=%i" \
+    "$(box_run systemctl cat oci-pod@.service 2>/dev/null | sed -n 's/^ExecStart=//p')"
+
+box_run mkdir -p /etc/oci-pod/pods
+# The app says hello once, then waits; SIGTERM (not trapped) ends it.
+cat >"$BOX_ROOT/etc/oci-pod/pods/web.pod" <<EOF
+# A test pod.
+[Pod]
+Image=$image
+Exec=sh -c 'echo "hello from \$(hostname)"; while :; do sleep 1 & wait \$!; done'
+HostName=webhost
+Memory=64M
+StopTimeout=20
+EOF
+tap_check "oci-pod pod validate web" pod pod validate web
+tap_is "oci-pod pod list shows web, its image and an inactive service" "web $image inactive" \
+    "$(pod pod list | awk '$1 == "web" { print $1, $2, $3 }')"
+
+# --- start, machined, the journal ----------------------------------------------------------
+if box_run timeout 60 systemctl start oci-pod@web >"$TEST_TMP/start.out" 2>&1; then
+    tap_ok "systemctl start oci-pod@web"
+else
+    tap_not_ok "systemctl start oci-pod@web" "$(cat "$TEST_TMP/start.out"; box_run journalctl -q --no-pager -n 20 -u oci-pod@web)"
+fi
+tap_is "... the unit is active once start returns (Type=notify)" "active" "$(state oci-pod@web.service)"
+tap_is "machinectl list shows web: class container, service oci-pod" "web container oci-pod" \
+    "$(box_run machinectl list --no-legend | awk '$1 == "web" { print $1, $2, $3 }')"
+tap_is "machinectl show web -p Unit: oci-pod@web.service" "oci-pod@web.service" \
+    "$(box_run machinectl show web -p Unit --value)"
+tap_is "the pod file's Memory= is the unit's MemoryMax" "67108864" \
+    "$(box_run systemctl show oci-pod@web.service -p MemoryMax --value)"
+leader1=$(box_run machinectl show web -p Leader --value)
+tap_is "the pod's init is in the unit's payload cgroup" "yes" \
+    "$(box_run grep -q 'oci-pod@web\.service/payload' "/proc/$leader1/cgroup" && echo yes)"
+wait_for journal_has oci-pod@web.service "hello from webhost"
+tap_is "journalctl -u oci-pod@web has the app's output exactly once" "1" \
+    "$(journal_lines oci-pod@web.service "hello from webhost")"
+tap_is "... under the pod's name as its identifier (journalctl -t web)" "1" \
+    "$(box_run journalctl -q --no-pager -o cat -u oci-pod@web.service -t web | grep -c "hello from webhost")"
+tap_is "oci-pod pod list shows the service active" "web active" \
+    "$(pod pod list | awk '$1 == "web" { print $1, $3 }')"
+
+# --- restart gives a fresh pod, stop stops it --------------------------------------------
+tap_check "systemctl restart oci-pod@web" box_run timeout 60 systemctl restart oci-pod@web
+leader2=$(box_run machinectl show web -p Leader --value)
+tap_is "... a new leader" "yes" "$([ -n "$leader2" ] && [ "$leader2" != "$leader1" ] && echo yes)"
+tap_check "systemctl stop oci-pod@web" box_run timeout 60 systemctl stop oci-pod@web
+tap_is "... the unit is inactive, not failed (the stop signal ended the app)" "inactive" \
+    "$(state oci-pod@web.service)"
+tap_is "... and the machine is gone" "yes" "$(machine_absent web && echo yes)"
+
+# --- machinectl terminate stops the service ----------------------------------------------
+box_run timeout 60 systemctl start oci-pod@web
+wait_for box_run machinectl show web
+box_run machinectl terminate web
+wait_for sh -c "[ \"\$(box_run systemctl show oci-pod@web.service -p ActiveState --value)\" = inactive ]"
+tap_is "machinectl terminate web makes the unit inactive" "inactive" "$(state oci-pod@web.service)"
+tap_is "... and leaves no pod state behind" "" "$(pod ps -a --json | json_query "[p['name'] for p in j if p['name'] == 'web']" 2>/dev/null | tr -d '[]"' )"
+
+# --- a bad pod file fails the start, and the journal says where ------------------------------
+cat >"$BOX_ROOT/etc/oci-pod/pods/typo.pod" <<EOF
+[Pod]
+Image=$image
+Memroy=64M
+EOF
+tap_check_fails "systemctl start oci-pod@typo fails for an unknown key" \
+    box_run timeout 60 systemctl start oci-pod@typo
+tap_is "... the unit is failed" "failed" "$(state oci-pod@typo.service)"
+wait_for journal_has oci-pod@typo.service "Memroy"
+tap_is "... and journalctl names the file, the line and the key" "1" \
+    "$(journal_lines oci-pod@typo.service "/etc/oci-pod/pods/typo.pod:3: unknown key 'Memroy' in section \[Pod\]")"
+tap_check_error "oci-pod pod validate typo names the same" pod pod validate typo
+box_run systemctl reset-failed oci-pod@typo.service >/dev/null 2>&1
+
+# --- a drop-in changes the pod -------------------------------------------------------------
+box_run mkdir -p /etc/oci-pod/pods/web.pod.d
+printf '[Pod]\nMemory=32M\n' >"$BOX_ROOT/etc/oci-pod/pods/web.pod.d/10-memory.conf"
+box_run timeout 60 systemctl start oci-pod@web
+tap_is "a drop-in's Memory= overrides the pod file's" "33554432" \
+    "$(box_run systemctl show oci-pod@web.service -p MemoryMax --value)"
+box_run timeout 60 systemctl stop oci-pod@web
+
+tap_done
