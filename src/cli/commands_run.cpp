@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <climits>
@@ -22,6 +23,7 @@
 #include "oci/reference.hpp"
 #include "oci/runtime_spec.hpp"
 #include "run/machine_registration.hpp"
+#include "run/notify_relay.hpp"
 #include "run/transient_service.hpp"
 #include "run/unit_properties.hpp"
 
@@ -188,6 +190,28 @@ Status start_pod_monitor(const PodDirs& dirs, const PodRecord& record, PodLock& 
     return {};
 }
 
+// Socket activation (LISTEN_FDS for this process, sd_listen_fds(3)): the fds pass into the pod
+// with LISTEN_FDS and LISTEN_FDNAMES in its env. A pod file's Notify=yes: a socket bound at
+// RUN/pods/NAME/notify, bind-mounted at pod_notify_socket, named by NOTIFY_SOCKET in the env;
+// returned open for the runtime to relay from (an empty fd without Notify=yes).
+Result<UniqueFd> link_pod_to_unit(const PodDirs& dirs, const std::string& name, RunArgs& args,
+                                  PodPassthrough& passthrough) {
+    int fds = sd_listen_fds(0);
+    if (fds > 0) {
+        passthrough.preserve_fds = fds;
+        args.render.env.push_back(strf("LISTEN_FDS=%d", fds));
+        if (const char* names = getenv("LISTEN_FDNAMES"))
+            args.render.env.push_back(std::string("LISTEN_FDNAMES=") + names);
+    }
+    if (!args.app_notify) return UniqueFd();
+    std::string path = dirs.notify_socket(name);
+    UniqueFd socket = TRY_WRAP(bind_notify_socket(path), strf("pod '%s'", name.c_str()));
+    args.mounts.push_back(PodMount{.destination = pod_notify_socket, .source = path});
+    args.render.env.push_back(std::string("NOTIFY_SOCKET=") + pod_notify_socket);
+    passthrough.notify_fd = socket.get();
+    return socket;
+}
+
 // A foreground pod inside a service (oci-pod@NAME.service, or a unit of the user's own): the
 // pod's limits become the unit's, as `systemctl set-property --runtime` would set them, so
 // systemd enforces and shows them (the pod is in the unit's payload sub-cgroup).
@@ -234,7 +258,17 @@ int start_pod(const GlobalOptions& global, const RunArgs& args, bool replace_end
             log_error("cleaning up pod '%s': %s", record.name.c_str(), s.error().message.c_str());
         return args.detach ? exit_failure : 125;
     };
-    auto spec = prepare_pod(global, args, dirs, record);
+    // Under a unit: socket activation's fds and, with a pod file's Notify=yes, the socket the
+    // application's READY=1 comes through, both into the pod's config before it is rendered.
+    RunArgs effective = args;
+    PodPassthrough passthrough;
+    UniqueFd notify;
+    if (!args.detach) {
+        auto linked = link_pod_to_unit(dirs, record.name, effective, passthrough);
+        if (!linked) return undo(linked.error());
+        notify = std::move(*linked);
+    }
+    auto spec = prepare_pod(global, effective, dirs, record);
     if (!spec) return undo(spec.error());
 
     if (args.detach) {
@@ -263,7 +297,8 @@ int start_pod(const GlobalOptions& global, const RunArgs& args, bool replace_end
             close(null);
         }
     }
-    int status = run_pod_locked(dirs, record);
+    int status = run_pod_locked(dirs, record, passthrough);
+    if (notify) (void)unlink(dirs.notify_socket(record.name).c_str());
     if (args.remove) {
         if (Status s = remove_pod(dirs, record.name); !s)
             log_error("removing pod '%s': %s", record.name.c_str(), s.error().message.c_str());

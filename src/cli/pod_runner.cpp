@@ -67,7 +67,8 @@ Result<RuntimeSpec> read_pod_spec(const PodDirs& dirs, const std::string& name) 
     return parse_runtime_spec(text);
 }
 
-int run_pod_locked(const PodDirs& dirs, const PodRecord& record) {
+int run_pod_locked(const PodDirs& dirs, const PodRecord& record,
+                   const PodPassthrough& passthrough) {
     RuntimeOptions options = pod_runtime_options(dirs);
     const std::string& name = record.name;
     // A runtime state left by a runner that died (the lock says nobody runs the pod now).
@@ -82,6 +83,8 @@ int run_pod_locked(const PodDirs& dirs, const PodRecord& record) {
     request.status_file = dirs.exit_file(name);
     request.stop_signal = record.stop_signal;
     request.stop_timeout_sec = record.stop_timeout_sec;
+    request.preserve_fds = passthrough.preserve_fds;
+    request.notify_fd = passthrough.notify_fd;
     RunnerSignals runner_signals;
     Warnings warnings{
         [&name](const std::string& w) { log_warning("pod '%s': %s", name.c_str(), w.c_str()); }};

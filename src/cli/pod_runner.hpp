@@ -21,10 +21,19 @@ RuntimeOptions pod_runtime_options(const PodDirs& dirs);
 // The config.json rendered into the pod's bundle (capped at 4 MiB), parsed.
 Result<RuntimeSpec> read_pod_spec(const PodDirs& dirs, const std::string& name);
 
+// What a foreground pod takes from its caller besides its record: the fds of socket activation
+// (RunRequest::preserve_fds) and the socket of the application's sd_notify messages
+// (RunRequest::notify_fd).
+struct PodPassthrough {
+    int preserve_fds = 0;
+    int notify_fd = -1;
+};
+
 // Run the pod (the caller holds its lock): runtime_run with the record's stop signal and
 // timeout; exit.json is written when it ends (also when it could not start: exit code 125 and
 // the error). Returns the application's exit status; logs a failure once.
-int run_pod_locked(const PodDirs& dirs, const PodRecord& record);
+int run_pod_locked(const PodDirs& dirs, const PodRecord& record,
+                   const PodPassthrough& passthrough = {});
 
 // The bundle (remove_bundle unmounts its rootfs), the runtime's state, the pod's directories.
 // The caller holds the pod's lock or knows it is not running.

@@ -31,12 +31,19 @@ struct InitContext {
     std::optional<SeccompFilter> seccomp;
 };
 
+// More fds than a socket unit would ever pass means a damaged message.
+constexpr json_int_t max_preserved_fds = 4096;
+
 Result<PodInitParams> parse_params(std::string_view text) {
     JsonPtr doc = TRY(json_parse(text, "init parameters"));
     PodInitParams p;
     p.bundle = TRY(json_req_string(doc.get(), "bundle"));
     std::string by = TRY(json_req_string(doc.get(), "startBy"));
     p.start_by = by == "channel" ? StartBy::channel : StartBy::exec_fifo;
+    json_int_t keep = json_integer_value(json_object_get(doc.get(), "preserveFds"));
+    if (keep < 0 || keep > max_preserved_fds)
+        return make_error(EINVAL, "init parameters: preserveFds %lld", (long long)keep);
+    p.preserve_fds = int(keep);
     return p;
 }
 
@@ -167,6 +174,7 @@ std::string pod_init_params_json(const PodInitParams& params) {
     json_object_set_new(obj.get(), "bundle", json_string(params.bundle.c_str()));
     json_object_set_new(obj.get(), "startBy",
                         json_string(params.start_by == StartBy::channel ? "channel" : "fifo"));
+    json_object_set_new(obj.get(), "preserveFds", json_integer(params.preserve_fds));
     return json_dump(obj.get());
 }
 
@@ -191,11 +199,13 @@ void run_pod_init(int sync_fd) {
     }
     c.channel.close();
     c.rootfs.reset();
-    close_fds_from(3);
+    // The preserved fds (3 .. 3+N-1) stay; the init's own were opened above them.
+    const int keep = c.params.preserve_fds;
+    close_fds_from(3 + keep);
 
     SeccompFilter* filter = c.seccomp ? &*c.seccomp : nullptr;
     const SpecProcess& process = c.spec.process;
-    run_stub_init([&process, filter] { exec_pod_process(process, filter); });
+    run_stub_init([&process, filter, keep] { exec_pod_process(process, filter, keep); });
 }
 
 }  // namespace ocipod

@@ -21,6 +21,7 @@ enum class StartBy { exec_fifo, channel };
 struct PodInitParams {
     std::string bundle;  // absolute
     StartBy start_by = StartBy::exec_fifo;
+    int preserve_fds = 0;  // CreateRequest::preserve_fds
 };
 std::string pod_init_params_json(const PodInitParams& params);
 

@@ -218,6 +218,14 @@ Result<std::unique_ptr<PodLaunch>> launch_pod(const RuntimeOptions& options,
     if (!is_valid_container_id(request.id))
         return make_error(EINVAL, "'%s' is not a valid container ID, refusing",
                           printable(request.id).c_str());
+    if (request.preserve_fds < 0 || request.preserve_fds > 4096)
+        return make_error(EINVAL, "invalid number of fds to preserve, refusing");
+    // The fds to pass on must exist, so that every fd opened from here on lies above them.
+    for (int fd = 3; fd < 3 + request.preserve_fds; ++fd) {
+        if (fcntl(fd, F_GETFD) < 0)
+            return make_error(EBADF, "fd %d of the %d to preserve is not open, refusing", fd,
+                              request.preserve_fds);
+    }
     char real[PATH_MAX];
     if (!realpath(request.bundle.c_str(), real))
         return errno_error("bundle '%s'", request.bundle.c_str());
@@ -249,7 +257,8 @@ Result<std::unique_ptr<PodLaunch>> launch_pod(const RuntimeOptions& options,
     UniqueFd exe = TRY(protected_exe_of_self());
     auto [ours, theirs] = TRY(sync_channel_pair());
     l->channel = std::move(ours);
-    l->init = TRY(spawn_pod_init(l->spec.linux_config, exe.get(), theirs.fd()));
+    l->init =
+        TRY(spawn_pod_init(l->spec.linux_config, exe.get(), theirs.fd(), request.preserve_fds));
     theirs.close();
     exe.reset();
     s.pid = l->init.pid;
@@ -257,7 +266,7 @@ Result<std::unique_ptr<PodLaunch>> launch_pod(const RuntimeOptions& options,
     if (!start) return std::move(start).error().wrap("the pod's init");
     l->stored.init_start_time = *start;
 
-    PodInitParams params{bundle, start_by};
+    PodInitParams params{bundle, start_by, request.preserve_fds};
     TRY(send_to_init(*l, SyncType::params, pod_init_params_json(params)));
     TRY(send_to_init(*l, SyncType::config, config));
     TRY(l->dir->commit(l->stored));

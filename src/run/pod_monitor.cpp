@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "run/console.hpp"
+#include "run/notify_relay.hpp"
 #include "run/stub_init.hpp"
 
 namespace ocipod {
@@ -45,7 +46,8 @@ Result<int> monitor_pod(const MonitorRequest& request) {
     // terminal proxy's stop_fd.
     UniqueFd ep(epoll_create1(EPOLL_CLOEXEC));
     if (!ep) return errno_error("epoll_create1");
-    for (int fd : {sfd.get(), request.pidfd}) {
+    for (int fd : {sfd.get(), request.pidfd, request.notify_fd}) {
+        if (fd < 0) continue;
         struct epoll_event ev {};
         ev.events = EPOLLIN;
         ev.data.fd = fd;
@@ -67,8 +69,8 @@ Result<int> monitor_pod(const MonitorRequest& request) {
         int timeout = -1;
         if (kill_at >= 0) timeout = int(std::max<int64_t>(0, kill_at - now_ms()));
         if (proxying && kill_at < 0) timeout = 0;
-        struct epoll_event evs[2];
-        int n = epoll_wait(ep.get(), evs, 2, timeout);
+        struct epoll_event evs[3];
+        int n = epoll_wait(ep.get(), evs, 3, timeout);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return errno_error("epoll_wait");
         if (kill_at >= 0 && now_ms() >= kill_at) {
@@ -76,7 +78,9 @@ Result<int> monitor_pod(const MonitorRequest& request) {
             kill_at = -1;
         }
         for (int i = 0; i < n; ++i) {
-            if (evs[i].data.fd == sfd.get()) {
+            if (evs[i].data.fd == request.notify_fd) {
+                relay_notify_messages(request.notify_fd);
+            } else if (evs[i].data.fd == sfd.get()) {
                 struct signalfd_siginfo si;
                 while (read(sfd.get(), &si, sizeof si) == ssize_t(sizeof si)) {
                     signal_init(request.pidfd, request.stop_signal);

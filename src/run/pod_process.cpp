@@ -65,6 +65,16 @@ std::string pod_home(uid_t uid) {
     return passwd_home(*text, uid);
 }
 
+// Socket activation: LISTEN_PID names the process the fds are for, this one (its pid in the
+// pod's namespace), replacing any value the caller passed.
+void set_listen_pid(std::vector<std::string>& env) {
+    bool activated = false;
+    for (const std::string& e : env) activated |= starts_with(e, "LISTEN_FDS=");
+    if (!activated) return;
+    std::erase_if(env, [](const std::string& e) { return starts_with(e, "LISTEN_PID="); });
+    env.push_back("LISTEN_PID=" + std::to_string(getpid()));
+}
+
 Status prepare(const SpecProcess& process) {
     if (process.terminal) TRY(take_terminal());
     TRY(apply_rlimits(process.rlimits));
@@ -76,9 +86,10 @@ Status prepare(const SpecProcess& process) {
 
 }  // namespace
 
-void exec_pod_process(const SpecProcess& process_in, SeccompFilter* filter) {
+void exec_pod_process(const SpecProcess& process_in, SeccompFilter* filter, int preserve_fds) {
     SpecProcess process = process_in;
     if (!has_home(process.env)) process.env.push_back("HOME=" + pod_home(process.user.uid));
+    if (preserve_fds > 0) set_listen_pid(process.env);
     if (Status st = prepare(process); !st) fail(st.error());
 
     // The environment is exactly process.env: environ is replaced (not merged) so execvpe's PATH
@@ -94,8 +105,10 @@ void exec_pod_process(const SpecProcess& process_in, SeccompFilter* filter) {
     if (process.no_new_privileges) {
         if (Status st = set_no_new_privs(); !st) fail(st.error());
     }
-    // Nothing the runner, the init or their callers opened crosses into the application.
-    close_fds_from(3);
+    // Nothing the runner, the init or their callers opened crosses into the application, but
+    // the fds it was asked to keep, which must survive the exec.
+    close_fds_from(3 + preserve_fds);
+    for (int fd = 3; fd < 3 + preserve_fds; ++fd) fcntl(fd, F_SETFD, 0);
     if (filter) {
         if (Status st = filter->load(); !st) fail(st.error());
     }

@@ -15,7 +15,10 @@
 
 namespace ocipod {
 
-// filter: compiled by the init before start, or null for none.
-[[noreturn]] void exec_pod_process(const SpecProcess& process, SeccompFilter* filter);
+// filter: compiled by the init before start, or null for none. preserve_fds: fds 3 .. 3+N-1 stay
+// open (CreateRequest::preserve_fds); with them, LISTEN_PID in the env becomes this process's pid
+// when the env has LISTEN_FDS (sd_listen_fds(3) checks it).
+[[noreturn]] void exec_pod_process(const SpecProcess& process, SeccompFilter* filter,
+                                   int preserve_fds = 0);
 
 }  // namespace ocipod

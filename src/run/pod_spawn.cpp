@@ -44,7 +44,8 @@ struct Join {
 
 // The child between clone and exec: a copy of the runner's memory, single-threaded; it only
 // makes system calls and never returns into the runner's frames.
-[[noreturn]] void exec_init(std::vector<Join>& joins, int exe_fd, int sync_fd, char** argv) {
+[[noreturn]] void exec_init(std::vector<Join>& joins, int exe_fd, int sync_fd, int preserve_fds,
+                            char** argv) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     for (auto& j : joins) {
         if (setns(j.fd.get(), j.flag) < 0) {
@@ -54,8 +55,10 @@ struct Join {
     }
     sigset_t held = stub_init_signals();
     sigprocmask(SIG_SETMASK, &held, nullptr);
-    // Whatever the runner's caller leaked stays behind; the memfd is close-on-exec already.
-    cloexec_fds_from(3);
+    // Whatever the runner's caller leaked stays behind, but the fds it asked to pass on; the memfd
+    // is close-on-exec already.
+    cloexec_fds_from(3 + preserve_fds);
+    for (int fd = 3; fd < 3 + preserve_fds; ++fd) fcntl(fd, F_SETFD, 0);
     int flags = fcntl(sync_fd, F_GETFD);
     fcntl(sync_fd, F_SETFD, flags & ~FD_CLOEXEC);
     char* envp[] = {nullptr};
@@ -99,7 +102,8 @@ Status check_namespaces(const SpecLinux& linux_config) {
     return {};
 }
 
-Result<SpawnedInit> spawn_pod_init(const SpecLinux& linux_config, int exe_fd, int sync_fd) {
+Result<SpawnedInit> spawn_pod_init(const SpecLinux& linux_config, int exe_fd, int sync_fd,
+                                   int preserve_fds) {
     uint64_t flags = 0;
     std::vector<Join> joins;
     UniqueFd pid_join;
@@ -139,7 +143,7 @@ Result<SpawnedInit> spawn_pod_init(const SpecLinux& linux_config, int exe_fd, in
     args.exit_signal = SIGCHLD;
     long pid = syscall(SYS_clone3, &args, sizeof args);
     int clone_errno = errno;
-    if (pid == 0) exec_init(joins, exe_fd, sync_fd, argv);
+    if (pid == 0) exec_init(joins, exe_fd, sync_fd, preserve_fds, argv);
 
     if (own_pid_ns && setns(own_pid_ns.get(), CLONE_NEWPID) < 0) {
         // The runner would put later children in the pod's namespace; it cannot go on.

@@ -33,6 +33,8 @@ Status check_namespaces(const SpecLinux& linux_config);
 // Whether the config asks for a new namespace of this type ("network", "cgroup", ...).
 bool wants_new_namespace(const SpecLinux& linux_config, const char* type);
 
-Result<SpawnedInit> spawn_pod_init(const SpecLinux& linux_config, int exe_fd, int sync_fd);
+// preserve_fds: fds 3 .. 3+N-1 pass into the init (CreateRequest::preserve_fds).
+Result<SpawnedInit> spawn_pod_init(const SpecLinux& linux_config, int exe_fd, int sync_fd,
+                                   int preserve_fds = 0);
 
 }  // namespace ocipod

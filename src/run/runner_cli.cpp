@@ -33,6 +33,7 @@ const char* const usage_text =
     "      --console-socket PATH   send the pty master there (process.terminal)\n"
     "      --machine-name NAME     register with systemd-machined under NAME (default: ID)\n"
     "      --no-machine            no systemd-machined registration\n"
+    "      --preserve-fds N        pass fds 3 .. 3+N-1 into the application (socket activation)\n"
     "  start ID               start the application of a created pod\n"
     "  state ID               print the pod's state (runtime-spec JSON)\n"
     "  kill ID [SIGNAL]       send SIGNAL (name or number, default SIGTERM) to the pod\n"
@@ -153,6 +154,12 @@ std::vector<OptionSpec> create_options(CreateRequest& r) {
         {"console-socket", 0, true, [&r](const std::string& v) { r.console_socket = v; }},
         {"machine-name", 0, true, [&r](const std::string& v) { r.machine_name = v; }},
         {"no-machine", 0, false, [&r](const std::string&) { r.register_machine = false; }},
+        // Checked by launch_pod: a malformed count becomes -1, which it refuses.
+        {"preserve-fds", 0, true,
+         [&r](const std::string& v) {
+             auto n = parse_u64(v);
+             r.preserve_fds = n && *n <= 4096 ? int(*n) : -1;
+         }},
     };
 }
 

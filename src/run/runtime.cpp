@@ -89,7 +89,7 @@ Result<int> runtime_run(const RuntimeOptions& options, const RunRequest& request
     l->dir->unlock();
     run_hooks_warning(l->spec.hooks.poststart, l->state_json("running"), "poststart", warnings);
     // Under a Type=notify unit the runner itself stays the main process (MAINPID unchanged).
-    if (getenv("NOTIFY_SOCKET")) sd_notify(0, "READY=1");
+    if (getenv("NOTIFY_SOCKET") && request.notify_fd < 0) sd_notify(0, "READY=1");
 
     MonitorRequest m;
     m.pid = l->init.pid;
@@ -97,6 +97,7 @@ Result<int> runtime_run(const RuntimeOptions& options, const RunRequest& request
     m.stop_signal = stop_signal;
     m.stop_timeout_sec = request.stop_timeout_sec;
     m.console_master = l->console_master ? l->console_master.get() : -1;
+    m.notify_fd = request.notify_fd;
     auto status = monitor_pod(m);
     if (!status) return std::move(status).error();
     finish_pod(*l, warnings);

@@ -34,6 +34,10 @@ struct CreateRequest {
     std::string console_socket;    // process.terminal: the pty master goes there
     std::string machine_name;      // "" = id
     bool register_machine = true;  // with machined, when systemd is PID 1
+    // runc's --preserve-fds: fds 3 .. 3+N-1 of the caller pass into the application at the same
+    // numbers (socket activation's LISTEN_FDS); every other fd is closed as always. When the
+    // application's env has LISTEN_FDS, its LISTEN_PID is set to the application's own pid.
+    int preserve_fds = 0;
 };
 
 struct RunRequest : CreateRequest {
@@ -42,6 +46,10 @@ struct RunRequest : CreateRequest {
     std::optional<int> stop_signal;  // default: annotation org.opencontainers.image.stopSignal,
                                      // else SIGTERM
     int stop_timeout_sec = 10;       // SIGKILL this long after the stop signal
+    // A socket the application's sd_notify messages arrive on (notify_relay.hpp): they are
+    // relayed, and the runner sends no READY=1 of its own. -1: the runner is READY=1 once the
+    // application runs (under a Type=notify unit).
+    int notify_fd = -1;
     // process.terminal without console_socket: the runner's stdin/stdout are proxied to the pty.
 };
 

@@ -61,6 +61,10 @@ std::string PodDirs::lock_file(const std::string& name) const {
     return run_root() + "/pods/" + name + "/lock";
 }
 
+std::string PodDirs::notify_socket(const std::string& name) const {
+    return run_root() + "/pods/" + name + "/notify";
+}
+
 Status check_pod_name(const std::string& name) {
     bool ok = !name.empty() && name.size() <= 64 && name[0] != '-' && name[0] != '.' &&
               name.back() != '.' && name.find("..") == std::string::npos &&

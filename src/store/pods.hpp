@@ -54,11 +54,12 @@ public:
     const std::string& root() const { return root_; }
     std::string run_root() const;      // /run/oci-pod or ROOT/run
     std::string runtime_root() const;  // RUN/runtime: the runtime's state (runtime.hpp)
-    std::string pod_dir(const std::string& name) const;     // ROOT/pods/NAME
-    std::string bundle_dir(const std::string& name) const;  // ROOT/pods/NAME/bundle
-    std::string exit_file(const std::string& name) const;   // ROOT/pods/NAME/exit.json
-    std::string log_file(const std::string& name) const;    // ROOT/pods/NAME/log
-    std::string lock_file(const std::string& name) const;   // RUN/pods/NAME/lock
+    std::string pod_dir(const std::string& name) const;        // ROOT/pods/NAME
+    std::string bundle_dir(const std::string& name) const;     // ROOT/pods/NAME/bundle
+    std::string exit_file(const std::string& name) const;      // ROOT/pods/NAME/exit.json
+    std::string log_file(const std::string& name) const;       // ROOT/pods/NAME/log
+    std::string lock_file(const std::string& name) const;      // RUN/pods/NAME/lock
+    std::string notify_socket(const std::string& name) const;  // RUN/pods/NAME/notify
 
 private:
     std::string root_;

@@ -120,4 +120,57 @@ tap_is "a drop-in's Memory= overrides the pod file's" "33554432" \
     "$(box_run systemctl show oci-pod@web.service -p MemoryMax --value)"
 box_run timeout 60 systemctl stop oci-pod@web
 
+# --- Notify=yes: the unit is active when the application says so ---------------------------
+# The probe (tests/fixtures/runtime_probe.c, static) reaches the pods through a volume.
+mkdir -p "$BOX_ROOT/opt/probe"
+gcc -static -O1 -o "$BOX_ROOT/opt/probe/probe" "$srcdir/tests/fixtures/runtime_probe.c" ||
+    tap_bail "cannot build the static probe (gcc -static)"
+cat >"$BOX_ROOT/etc/oci-pod/pods/ready.pod" <<EOF
+[Pod]
+Image=$image
+Volume=/opt/probe:/probe:ro
+Exec=/probe/probe notify 3 "STATUS=warmed up\nREADY=1\nMAINPID=1"
+Notify=yes
+EOF
+started=$(date +%s%N)
+box_run timeout 60 systemctl start --no-block oci-pod@ready
+sleep 1
+tap_is "Notify=yes: one second in, before the application's READY=1, the unit is activating" \
+    "activating" "$(state oci-pod@ready.service)"
+wait_for sh -c "[ \"\$(box_run systemctl show oci-pod@ready.service -p ActiveState --value)\" = active ]"
+waited=$((($(date +%s%N) - started) / 1000000))
+tap_is "... and active after the application's READY=1 (3 s in)" "active" "$(state oci-pod@ready.service)"
+tap_is "... not before" "yes" "$([ "$waited" -ge 2900 ] && echo yes || echo "after $waited ms")"
+tap_is "... its STATUS= reaches the unit" "warmed up" \
+    "$(box_run systemctl show oci-pod@ready.service -p StatusText --value)"
+main=$(box_run systemctl show oci-pod@ready.service -p MainPID --value)
+tap_is "... its MAINPID= does not: the main process is still oci-pod" "oci-pod" \
+    "$(box_run cat "/proc/$main/comm" 2>&1)"
+box_run timeout 60 systemctl stop oci-pod@ready
+
+# --- socket activation: the socket unit's fd reaches the application -----------------------
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$BOX_ROOT/etc/systemd/system/oci-pod@sock.socket" <<EOF
+[Socket]
+ListenStream=127.0.0.1:$port
+FileDescriptorName=web
+EOF
+cat >"$BOX_ROOT/etc/oci-pod/pods/sock.pod" <<EOF
+[Pod]
+Image=$image
+Volume=/opt/probe:/probe:ro
+Exec=/probe/probe serve-fd3
+EOF
+box_run systemctl daemon-reload
+tap_check "systemctl start oci-pod@sock.socket" box_run systemctl start oci-pod@sock.socket
+reply=$(python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+s.settimeout(30)
+print(s.makefile().readline().strip())' "$port" 2>&1)
+tap_is "a connection starts oci-pod@sock.service; the application answers on fd 3" \
+    "pid=2 LISTEN_PID=2 LISTEN_FDS=1 LISTEN_FDNAMES=web" "$reply"
+tap_is "... the service is active" "active" "$(state oci-pod@sock.service)"
+box_run systemctl stop oci-pod@sock.socket oci-pod@sock.service
+
 tap_done
