@@ -31,6 +31,7 @@ int cmd_run_pod(const GlobalOptions& global, const PodArgs& args);
 int cmd_pod_validate(const PodFileArgs& args);
 int cmd_pod_create(const PodFileArgs& args);
 int cmd_pod_list(const PodFileArgs& args);
+int cmd_gc(const GlobalOptions& global, const GcArgs& args);
 
 // render's and run's image: the stored ref IMAGE names, pulled first as args.pull_policy says.
 Result<RefEntry> find_or_pull(Store& store, const RenderArgs& args);

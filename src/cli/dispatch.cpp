@@ -49,6 +49,8 @@ int run(const CommandLine& cl) {
             return cmd_pod_create(cl.pod_file);
         case Command::pod_list:
             return cmd_pod_list(cl.pod_file);
+        case Command::gc:
+            return cmd_gc(cl.global, cl.gc);
         case Command::none:
         case Command::pod:
         case Command::store:
@@ -71,6 +73,7 @@ int check_stdout(int status) {
 int cli_main(int argc, char** argv, Program program) {
     const char* name = program == Program::fetch    ? "oci-pod-fetch"
                        : program == Program::render ? "oci-pod-render"
+                       : program == Program::gc     ? "oci-pod-gc"
                                                     : "oci-pod";
     log_init(name);
     std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);

@@ -104,6 +104,19 @@ constexpr const char* run_help_body =
     "  --pod NAME                    run the pod file NAME.pod instead (see `oci-pod pod\n"
     "                                --help`); no IMAGE and no other option with it\n";
 
+constexpr const char* gc_help_body =
+    "Remove from the store what nothing uses: blobs and cached layers no image, pod or\n"
+    "rendered bundle needs, ended pods that were run with --rm (or by a service) and left\n"
+    "behind, and interrupted downloads and extractions older than a day. Waits until no\n"
+    "pull or render runs, and holds the store while it works. Prints what was removed and a\n"
+    "summary.\n"
+    "\n"
+    "Options:\n"
+    "  -n, --dry-run        list what would be removed, remove nothing\n"
+    "  --grace DURATION     keep ended pods younger than this (default 30m; s, m, h, d)\n"
+    "  --json               print {dryRun, removed: [{kind, name, bytes}], objects, bytes,\n"
+    "                       warnings}\n";
+
 constexpr const char* pod_help_body =
     "Pod files describe pods for oci-pod@NAME.service: NAME.pod in /etc/oci-pod/pods,\n"
     "/run/oci-pod/pods or /usr/lib/oci-pod/pods (the first found; $OCI_POD_PODS_PATH, a\n"
@@ -131,6 +144,11 @@ std::string help_text(Command command, Program program) {
                    "Usage: oci-pod-fetch [OPTIONS] SOURCE\n\n"
                    "Pull an image into the store; the worker behind `oci-pod pull`.\n\n") +
                pull_help_body + "\n" + global_help;
+    if (program == Program::gc)
+        return std::string(
+                   "Usage: oci-pod-gc [OPTIONS]\n\n"
+                   "The garbage collector behind `oci-pod gc` (oci-pod-gc.service).\n") +
+               gc_help_body + "\n" + global_help;
     if (program == Program::render)
         return std::string(
                    "Usage: oci-pod-render --bundle DIR [OPTIONS] IMAGE [COMMAND [ARG...]]\n\n"
@@ -160,7 +178,8 @@ std::string help_text(Command command, Program program) {
                        "  rm NAME...      remove pods that have ended\n"
                        "  enter NAME      run a command inside a running pod\n"
                        "  logs NAME       show a pod's output\n"
-                       "  pod validate|create|list   pod files for oci-pod@NAME.service\n\n") +
+                       "  pod validate|create|list   pod files for oci-pod@NAME.service\n"
+                       "  gc              remove what nothing uses from the store\n\n") +
                    global_help + "\nRun 'oci-pod COMMAND --help' for a command's options.\n";
         case Command::pull:
             body = std::string(
@@ -275,6 +294,9 @@ std::string help_text(Command command, Program program) {
         case Command::pod_create:
         case Command::pod_list:
             body = std::string("Usage: oci-pod pod validate|create|list ...\n\n") + pod_help_body;
+            break;
+        case Command::gc:
+            body = std::string("Usage: oci-pod gc [OPTIONS]\n\n") + gc_help_body;
             break;
         case Command::run_pod:
             body =

@@ -1,4 +1,5 @@
 #include "cli/options.hpp"
+#include "cli/garbage_collector.hpp"
 
 #include <unistd.h>
 
@@ -70,7 +71,9 @@ enum class Opt {
     force,
     follow,
     lock_fd,
-    pod
+    pod,
+    dry_run,
+    grace
 };
 // optional_bool: "--name" means true, "--name=false" sets it; never consumes the next word.
 enum class Arg { none, required, optional_bool };
@@ -162,6 +165,11 @@ constexpr OptSpec pod_create_opts[] = {
     {"stop-signal", 0, Arg::required, Opt::stop_signal},
     {"stop-timeout", 0, Arg::required, Opt::stop_timeout},
 };
+constexpr OptSpec gc_opts[] = {
+    {"dry-run", 'n', Arg::none, Opt::dry_run},
+    {"grace", 0, Arg::required, Opt::grace},
+    {"json", 0, Arg::none, Opt::json},
+};
 constexpr OptSpec pod_list_opts[] = {
     {"json", 0, Arg::none, Opt::json},
 };
@@ -236,6 +244,8 @@ const char* name_of(Command c) {
             return "pod create";
         case Command::pod_list:
             return "pod list";
+        case Command::gc:
+            return "gc";
         case Command::run_pod:
             return "__run-pod";
         case Command::none:
@@ -298,6 +308,7 @@ public:
         cl_.global.root = default_root;
         if (program == Program::fetch) cl_.command = Command::pull;
         if (program == Program::render) cl_.command = Command::render;
+        if (program == Program::gc) cl_.command = Command::gc;
     }
 
     Result<CommandLine> run() {
@@ -332,6 +343,7 @@ private:
     std::string hint() const {
         if (program_ == Program::fetch) return "see 'oci-pod-fetch --help'";
         if (program_ == Program::render) return "see 'oci-pod-render --help'";
+        if (program_ == Program::gc) return "see 'oci-pod-gc --help'";
         if (cl_.command == Command::none) return "see 'oci-pod --help'";
         return strf("see 'oci-pod %s --help'", name_of(cl_.command));
     }
@@ -378,6 +390,8 @@ private:
                 return pod_create_opts;
             case Command::pod_list:
                 return pod_list_opts;
+            case Command::gc:
+                return gc_opts;
             default:
                 return {};
         }
@@ -518,6 +532,8 @@ private:
                     cl_.ps.json = true;
                 else if (cl_.command == Command::pod_list)
                     cl_.pod_file.json = true;
+                else if (cl_.command == Command::gc)
+                    cl_.gc.json = true;
                 else if (cl_.command == Command::status)
                     cl_.pod.json = true;
                 else
@@ -653,6 +669,15 @@ private:
             case Opt::follow:
                 p.follow = true;
                 break;
+            case Opt::dry_run:
+                cl_.gc.dry_run = true;
+                break;
+            case Opt::grace: {
+                auto d = parse_duration(v);
+                if (!d) return bad_value(v, spelled, "a duration such as 30m, 2h or 1d");
+                cl_.gc.grace_sec = *d;
+                break;
+            }
             case Opt::lock_fd: {
                 auto n = parse_u64(v);
                 if (!n || *n < 3 || *n > 1024) return bad_value(v, spelled, "a descriptor");
@@ -783,6 +808,8 @@ private:
                     cl_.command = Command::logs;
                 else if (a == "pod")
                     cl_.command = Command::pod;
+                else if (a == "gc")
+                    cl_.command = Command::gc;
                 else if (a == "__run-pod")
                     cl_.command = Command::run_pod;
                 else

@@ -52,6 +52,7 @@ enum class Command {
     pod_validate,
     pod_create,
     pod_list,
+    gc,
     run_pod,  // hidden: the process that runs a detached pod from its record
 };
 
@@ -170,6 +171,13 @@ struct PodArgs {
     int lock_fd = -1;                     // run-pod: the pod's lock, inherited
 };
 
+// gc [--dry-run] [--grace DURATION] [--json]
+struct GcArgs {
+    bool dry_run = false;
+    int64_t grace_sec = 30 * 60;
+    bool json = false;
+};
+
 struct CommandLine {
     GlobalOptions global;
     Command command = Command::none;
@@ -185,11 +193,12 @@ struct CommandLine {
     PsArgs ps;
     PodArgs pod;
     PodFileArgs pod_file;
+    GcArgs gc;
 };
 
-// Which executable is parsing: oci-pod-fetch and oci-pod-render have no commands, their arguments
-// are pull's and render's.
-enum class Program { oci_pod, fetch, render };
+// Which executable is parsing: oci-pod-fetch, oci-pod-render and oci-pod-gc have no commands,
+// their arguments are pull's, render's and gc's.
+enum class Program { oci_pod, fetch, render, gc };
 
 // One option of `oci-pod run` by its long name ("memory", "volume"), applied to run exactly as
 // the command line would; a boolean option's value must be "". The error is one line naming the

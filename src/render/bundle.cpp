@@ -24,6 +24,7 @@
 #include "render/apply_meta.hpp"
 #include "render/overlay_form.hpp"
 #include "render/render.hpp"
+#include "store/leases.hpp"
 
 namespace ocipod {
 
@@ -101,8 +102,9 @@ Result<UniqueFd> open_bundle_dir(const std::string& dir, bool* created) {
 }
 
 std::string bundle_json_text(const RenderImage& image, const std::vector<Digest>& chain,
-                             RootfsMode mode) {
+                             RootfsMode mode, const std::string& store_root) {
     JsonPtr o(json_object());
+    json_object_set_new(o.get(), "store", json_string(store_root.c_str()));
     json_object_set_new(o.get(), "image", json_string(image.name.c_str()));
     json_object_set_new(o.get(), "manifest", json_string(image.manifest_digest.str().c_str()));
     JsonPtr arr(json_array());
@@ -120,6 +122,7 @@ struct BundleUndo {
     bool created_dir = false;
     bool mounted = false;
     bool armed = true;
+    std::string lease_root;  // the store whose lease of dir to drop
 
     ~BundleUndo() {
         if (!armed) return;
@@ -127,12 +130,12 @@ struct BundleUndo {
             umount2((dir + "/rootfs").c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);
         if (created_dir) {
             (void)remove_tree(AT_FDCWD, dir);
-            return;
-        }
-        // DIR was empty: everything in it is ours.
-        if (dir_fd)
+        } else if (dir_fd) {
+            // DIR was empty: everything in it is ours.
             for (const char* name : {"config.json", "rootfs", state_dir})
                 (void)remove_tree(dir_fd.get(), name);
+        }
+        if (!lease_root.empty()) (void)remove_lease(lease_root, dir);
     }
 };
 
@@ -199,8 +202,19 @@ Result<RenderReport> render_bundle(Store& store, const RenderImage& image,
     RootfsMode mode = options.mode;
     if (mode == RootfsMode::automatic)
         mode = chain.empty() ? RootfsMode::copy : RootfsMode::overlay;
+    // An overlay keeps using the cached layers: leased before it exists (store/leases.hpp).
+    if (mode == RootfsMode::overlay) {
+        std::vector<std::string> chain_names;
+        for (const Digest& d : chain) chain_names.push_back(d.str());
+        TRY(write_lease(store.root(), Lease{.id = "",
+                                            .bundle = dir,
+                                            .manifest = image.manifest_digest.str(),
+                                            .chain = chain_names}));
+        undo.lease_root = store.root();
+    }
     // bundle.json comes before the mount, so that a crash after mounting can still be undone.
-    TRY(write_file_atomic(state_fd.get(), bundle_json, bundle_json_text(image, chain, mode), 0644));
+    TRY(write_file_atomic(state_fd.get(), bundle_json,
+                          bundle_json_text(image, chain, mode, store.root()), 0644));
     TRY(make_subdir(dir_fd, "rootfs", 0755, dir + "/rootfs"));
     if (mode == RootfsMode::overlay) {
         if (chain.empty())
@@ -212,8 +226,10 @@ Result<RenderReport> render_bundle(Store& store, const RenderImage& image,
             report.overlay_error = mounted.error().message;
             mode = RootfsMode::copy;
             for (const char* name : {"upper", "work"}) TRY(remove_tree(state_fd.get(), name));
-            TRY(write_file_atomic(state_fd.get(), bundle_json, bundle_json_text(image, chain, mode),
-                                  0644));
+            TRY(write_file_atomic(state_fd.get(), bundle_json,
+                                  bundle_json_text(image, chain, mode, store.root()), 0644));
+            TRY(remove_lease(store.root(), dir));
+            undo.lease_root.clear();
         } else {
             return std::move(mounted).error();
         }
@@ -258,7 +274,11 @@ Status remove_bundle(const std::string& bundle_dir) {
         if (TRY(is_mount_point(dir_fd.get(), "rootfs", rootfs)))
             return make_error(EBUSY, "'%s' is still a mount point, refusing", rootfs.c_str());
     }
-    return remove_tree(AT_FDCWD, dir).wrap(strf("removing bundle '%s'", dir.c_str()));
+    TRY(remove_tree(AT_FDCWD, dir).wrap(strf("removing bundle '%s'", dir.c_str())));
+    // Bundles rendered before leases existed name no store.
+    const json_t* store = json_object_get(doc.get(), "store");
+    if (json_is_string(store)) TRY(remove_lease(json_string_value(store), dir));
+    return {};
 }
 
 }  // namespace ocipod

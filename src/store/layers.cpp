@@ -23,15 +23,10 @@
 
 namespace ocipod {
 
-namespace {
-
-inline constexpr off_t layer_lock_byte = 0;
-
 std::string layer_dir_name(const Digest& d) {
     return std::string(d.alg_name()) + "-" + d.hex();
 }
 
-// "sha256-HEX" back to a Digest; nullopt for anything else (temp names, foreign files).
 std::optional<Digest> parse_layer_dir_name(const std::string& name) {
     size_t dash = name.find('-');
     if (dash == std::string::npos) return std::nullopt;
@@ -39,6 +34,10 @@ std::optional<Digest> parse_layer_dir_name(const std::string& name) {
     if (!d) return std::nullopt;
     return d.take();
 }
+
+namespace {
+
+inline constexpr off_t layer_lock_byte = 0;
 
 Result<UniqueFd> dup_dir_fd(int fd) {
     int n = fcntl(fd, F_DUPFD_CLOEXEC, 3);

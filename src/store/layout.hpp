@@ -54,6 +54,11 @@ Status hash_fd(int fd, Hasher& h, int64_t* bytes);
 // Names in a directory, without "." and "..".
 Result<std::vector<std::string>> list_dir_names(int dirfd, const char* what);
 
+// Name of a complete layer's directory under layers/: "sha256-HEX" of its ChainID, and back
+// (nullopt for anything else: staging dirs, locks, temp names, foreign files).
+std::string layer_dir_name(const Digest& d);
+std::optional<Digest> parse_layer_dir_name(const std::string& name);
+
 // Name of a blob's directory under ingest/: "sha256-HEX".
 std::string ingest_dir_name(const Digest& d);
 

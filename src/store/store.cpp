@@ -113,7 +113,7 @@ Status remove_temp_leftovers(int dirfd, bool all, const char* what) {
     return {};
 }
 
-static Status open_dirs(StoreDirs* st, const std::string& root, bool create) {
+static Status open_dirs(StoreDirs* st, const std::string& root, bool create, LockMode mode) {
     st->root = root;
     if (create && mkdir(root.c_str(), 0700) < 0 && errno != EEXIST)
         return errno_error("creating '%s'", root.c_str());
@@ -136,7 +136,7 @@ static Status open_dirs(StoreDirs* st, const std::string& root, bool create) {
                 0600);
     if (fd < 0) return errno_error("opening '%s/lock'", root.c_str());
     st->lock_fd.reset(fd);
-    TRY(ofd_lock(st->lock_fd.get(), store_lock_byte, LockMode::shared, true, "the store"));
+    TRY(ofd_lock(st->lock_fd.get(), store_lock_byte, mode, true, "the store"));
 
     {
         // Everything that writes into store/ holds the index lock, so while we hold it no temp
@@ -160,8 +160,16 @@ static Status open_dirs(StoreDirs* st, const std::string& root, bool create) {
 }
 
 Result<Store> Store::open(const std::string& root, bool create) {
+    return open_locked(root, create, LockMode::shared);
+}
+
+Result<Store> Store::open_exclusive(const std::string& root) {
+    return open_locked(root, false, LockMode::exclusive);
+}
+
+Result<Store> Store::open_locked(const std::string& root, bool create, LockMode mode) {
     auto st = std::make_unique<State>();
-    Status opened = open_dirs(st.get(), root, create);
+    Status opened = open_dirs(st.get(), root, create, mode);
     if (!opened) {
         Error e = std::move(opened).error();
         // "no store at 'ROOT'" already names the store.

@@ -35,6 +35,7 @@
 #include "c/hash.hpp"
 #include "oci/descriptor.hpp"
 #include "oci/digest.hpp"
+#include "store/lock.hpp"
 
 namespace ocipod {
 
@@ -100,6 +101,14 @@ struct RefEntry {
     Descriptor target;  // the manifest or index the name points at
 };
 
+struct StoreObject {
+    enum class Kind { blob, layer, ingest, leftover };
+    Kind kind = Kind::blob;
+    std::string name;  // blob, layer: "sha256:HEX"; ingest, leftover: the entry's name
+    uint64_t bytes = 0;
+    int64_t mtime = 0;  // seconds since the epoch
+};
+
 struct VerifyReport {
     uint64_t blobs_checked = 0;
     uint64_t bytes_checked = 0;
@@ -112,6 +121,9 @@ public:
     // Open ROOT (created with mode 0700 when create is true), take the shared store lock, create
     // the layout if missing, remove temp-file leftovers. Refuses a layout with another version.
     static Result<Store> open(const std::string& root, bool create = true);
+    // The collector's open: the store lock exclusive, waiting until no other Store is open in
+    // any process, so no pull or render runs while it is held. The store must exist.
+    static Result<Store> open_exclusive(const std::string& root);
 
     Store(Store&&) noexcept;
     Store& operator=(Store&&) noexcept;
@@ -154,7 +166,15 @@ public:
     // Re-hash every blob; quarantine the bad ones; report blobs referenced but missing.
     Result<VerifyReport> verify();
 
+    // What a collector may remove (src/store/collect.cpp): every blob, complete layer, ingest and
+    // layer-cache leftover, with its size and age. Remove only from a store opened with
+    // open_exclusive: a complete layer is renamed away before its tree goes, so a crash
+    // half-way never leaves a layer that looks complete.
+    Result<std::vector<StoreObject>> list_objects() const;
+    Status remove_object(const StoreObject& object);
+
 private:
+    static Result<Store> open_locked(const std::string& root, bool create, LockMode mode);
     struct State;
     explicit Store(std::unique_ptr<State> s);
     std::unique_ptr<State> s_;

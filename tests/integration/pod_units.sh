@@ -173,4 +173,19 @@ tap_is "a connection starts oci-pod@sock.service; the application answers on fd 
 tap_is "... the service is active" "active" "$(state oci-pod@sock.service)"
 box_run systemctl stop oci-pod@sock.socket oci-pod@sock.service
 
+# --- the collector: oci-pod-gc.service (sandboxed) and its timer ------------------------------
+tap_check "systemctl enable --now oci-pod-gc.timer" box_run systemctl enable --now oci-pod-gc.timer
+tap_is "systemctl list-timers shows oci-pod-gc.timer" "oci-pod-gc.timer" \
+    "$(box_run systemctl list-timers --all --no-legend | grep -o 'oci-pod-gc\.timer' | head -n 1)"
+store_blobs() { box_run find /var/lib/oci-pod/store/blobs -type f | sort; }
+blobs_before=$(store_blobs)
+pod pull -q "oci:$(images_layout multilayer):latest" >/dev/null
+pod rmi localhost/multilayer >/dev/null
+tap_is "a second image pulled and removed leaves blobs behind" "yes" \
+    "$([ "$(store_blobs | wc -l)" -gt "$(echo "$blobs_before" | wc -l)" ] && echo yes)"
+tap_check "systemctl start oci-pod-gc.service" box_run timeout 120 systemctl start oci-pod-gc.service
+tap_is "... frees exactly the removed image's unshared blobs" "$blobs_before" "$(store_blobs)"
+tap_is "... and says so in the journal" "yes" \
+    "$(box_run journalctl -q --no-pager -o cat -u oci-pod-gc.service | grep -q '^Freed ' && echo yes)"
+
 tap_done

@@ -485,3 +485,19 @@ TEST(Options, ApplyRunOptionByName) {
     CHECK_FALSE(apply_run_option(run, "pod", "web").ok());
     CHECK_FALSE(apply_run_option(run, "no-such", "1").ok());
 }
+
+TEST(Options, GcAndOciPodGc) {
+    auto r = parse({"gc", "--dry-run", "--grace", "2h", "--json"});
+    CHECK(r.ok());
+    CHECK(r->command == Command::gc);
+    CHECK(r->gc.dry_run);
+    CHECK(r->gc.json);
+    LONGS_EQUAL(7200, r->gc.grace_sec);
+    r = parse({"-n"}, Program::gc);
+    CHECK(r.ok());
+    CHECK(r->command == Command::gc);
+    CHECK(r->gc.dry_run);
+    LONGS_EQUAL(1800, r->gc.grace_sec);
+    CHECK(contains(refusal({"gc", "--grace", "soon"}), "expected a duration"));
+    CHECK(contains(refusal({"extra"}, Program::gc), "see 'oci-pod-gc --help'"));
+}

@@ -286,3 +286,21 @@ TEST(PodFile, CreatedTextLoadsBack) {
     args.render.workdir = "/with\nnewline";
     CHECK_FALSE(pod_file_text(args).ok());
 }
+
+#include "cli/garbage_collector.hpp"
+
+TEST_GROUP(GcDuration){};
+
+TEST(GcDuration, UnitsAndRefusals) {
+    LONGS_EQUAL(90, *parse_duration("90"));
+    LONGS_EQUAL(90, *parse_duration("90s"));
+    LONGS_EQUAL(1800, *parse_duration("30m"));
+    LONGS_EQUAL(7200, *parse_duration("2h"));
+    LONGS_EQUAL(86400, *parse_duration("1d"));
+    LONGS_EQUAL(0, *parse_duration("0"));
+    CHECK_FALSE(parse_duration("").has_value());
+    CHECK_FALSE(parse_duration("h").has_value());
+    CHECK_FALSE(parse_duration("1.5h").has_value());
+    CHECK_FALSE(parse_duration("-1").has_value());
+    CHECK_FALSE(parse_duration("99999999999999999999d").has_value());
+}
