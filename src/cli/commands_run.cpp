@@ -262,6 +262,8 @@ int start_pod(const GlobalOptions& global, const RunArgs& args, bool replace_end
     // application's READY=1 comes through, both into the pod's config before it is rendered.
     RunArgs effective = args;
     PodPassthrough passthrough;
+    // A pod file's service has no terminal to lose: SIGHUP is a reload for the application.
+    passthrough.forward_hangup = replace_ended;
     UniqueFd notify;
     if (!args.detach) {
         auto linked = link_pod_to_unit(dirs, record.name, effective, passthrough);

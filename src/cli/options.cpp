@@ -104,55 +104,38 @@ constexpr OptSpec images_opts[] = {
 constexpr OptSpec inspect_opts[] = {
     {"format", 'f', Arg::required, Opt::format},
 };
-// What render and run share: the config.json adjustments and the extraction bounds.
-constexpr OptSpec bundle_opts[] = {
-    {"rootfs", 0, Arg::required, Opt::rootfs},
+// What render, run and pod create share: the config.json adjustments a pod file has keys for.
+constexpr OptSpec config_opts[] = {
     {"entrypoint", 0, Arg::required, Opt::entrypoint},
     {"env", 'e', Arg::required, Opt::env},
     {"user", 'u', Arg::required, Opt::user},
     {"workdir", 'w', Arg::required, Opt::workdir},
     {"hostname", 0, Arg::required, Opt::hostname},
-    {"tty", 't', Arg::none, Opt::tty},
     {"read-only", 0, Arg::none, Opt::read_only},
+    {"pull", 0, Arg::required, Opt::pull_policy},
+};
+// What render and run share besides: the rest of config.json and the extraction bounds.
+constexpr OptSpec bundle_opts[] = {
+    {"rootfs", 0, Arg::required, Opt::rootfs},
+    {"tty", 't', Arg::none, Opt::tty},
     {"seccomp", 0, Arg::required, Opt::seccomp},
     {"jobs", 0, Arg::required, Opt::jobs},
     {"max-layer-size", 0, Arg::required, Opt::max_layer_size},
     {"max-layer-entries", 0, Arg::required, Opt::max_layer_entries},
-    {"pull", 0, Arg::required, Opt::pull_policy},
 };
 constexpr OptSpec render_opts[] = {
     {"bundle", 0, Arg::required, Opt::bundle},
     {"json", 0, Arg::none, Opt::json},
 };
 
-// run: render's options without --bundle and --json, and the pod's.
+// run: render's options without --bundle and --json, the pod's, and these.
 constexpr OptSpec run_opts[] = {
-    {"name", 0, Arg::required, Opt::name},
-    {"rm", 0, Arg::none, Opt::rm},
-    {"detach", 'd', Arg::none, Opt::detach},
-    {"interactive", 'i', Arg::none, Opt::interactive},
-    {"env-file", 0, Arg::required, Opt::env_file},
-    {"volume", 'v', Arg::required, Opt::volume},
-    {"tmpfs", 0, Arg::required, Opt::tmpfs},
-    {"memory", 'm', Arg::required, Opt::memory},
-    {"cpus", 0, Arg::required, Opt::cpus},
-    {"pids-limit", 0, Arg::required, Opt::pids_limit},
-    {"cap-add", 0, Arg::required, Opt::cap_add},
-    {"cap-drop", 0, Arg::required, Opt::cap_drop},
-    {"network", 0, Arg::required, Opt::network},
-    {"stop-signal", 0, Arg::required, Opt::stop_signal},
-    {"stop-timeout", 0, Arg::required, Opt::stop_timeout},
+    {"name", 0, Arg::required, Opt::name},   {"rm", 0, Arg::none, Opt::rm},
+    {"detach", 'd', Arg::none, Opt::detach}, {"interactive", 'i', Arg::none, Opt::interactive},
     {"pod", 0, Arg::required, Opt::pod},
 };
-// pod create: the options of run a pod file has a key for (cli/pod_file.cpp).
-constexpr OptSpec pod_create_opts[] = {
-    {"entrypoint", 0, Arg::required, Opt::entrypoint},
-    {"env", 'e', Arg::required, Opt::env},
-    {"user", 'u', Arg::required, Opt::user},
-    {"workdir", 'w', Arg::required, Opt::workdir},
-    {"hostname", 0, Arg::required, Opt::hostname},
-    {"read-only", 0, Arg::none, Opt::read_only},
-    {"pull", 0, Arg::required, Opt::pull_policy},
+// The pod's options, of run and pod create (a pod file has a key for each).
+constexpr OptSpec pod_opts[] = {
     {"env-file", 0, Arg::required, Opt::env_file},
     {"volume", 'v', Arg::required, Opt::volume},
     {"tmpfs", 0, Arg::required, Opt::tmpfs},
@@ -202,56 +185,49 @@ constexpr uint64_t max_stop_timeout = 86400;
 // More threads than this only add contention; a typo such as --jobs 1000 is refused.
 constexpr uint64_t max_jobs = 256;
 
+// Every command as the user types it; "store verify" and "pod ..." are a group's subcommands.
+struct CommandName {
+    const char* name;
+    Command command;
+};
+constexpr CommandName command_names[] = {
+    {"pull", Command::pull},
+    {"images", Command::images},
+    {"inspect", Command::inspect},
+    {"rmi", Command::rmi},
+    {"store", Command::store},
+    {"store verify", Command::store_verify},
+    {"render", Command::render},
+    {"unrender", Command::unrender},
+    {"run", Command::run},
+    {"ps", Command::ps},
+    {"status", Command::status},
+    {"stop", Command::stop},
+    {"kill", Command::kill},
+    {"rm", Command::rm},
+    {"enter", Command::enter},
+    {"logs", Command::logs},
+    {"pod", Command::pod},
+    {"pod validate", Command::pod_validate},
+    {"pod create", Command::pod_create},
+    {"pod list", Command::pod_list},
+    {"gc", Command::gc},
+    {"__run-pod", Command::run_pod},
+};
+
 const char* name_of(Command c) {
-    switch (c) {
-        case Command::pull:
-            return "pull";
-        case Command::images:
-            return "images";
-        case Command::inspect:
-            return "inspect";
-        case Command::rmi:
-            return "rmi";
-        case Command::store:
-            return "store";
-        case Command::store_verify:
-            return "store verify";
-        case Command::render:
-            return "render";
-        case Command::unrender:
-            return "unrender";
-        case Command::run:
-            return "run";
-        case Command::ps:
-            return "ps";
-        case Command::status:
-            return "status";
-        case Command::stop:
-            return "stop";
-        case Command::kill:
-            return "kill";
-        case Command::rm:
-            return "rm";
-        case Command::enter:
-            return "enter";
-        case Command::logs:
-            return "logs";
-        case Command::pod:
-            return "pod";
-        case Command::pod_validate:
-            return "pod validate";
-        case Command::pod_create:
-            return "pod create";
-        case Command::pod_list:
-            return "pod list";
-        case Command::gc:
-            return "gc";
-        case Command::run_pod:
-            return "__run-pod";
-        case Command::none:
-            break;
-    }
+    for (const CommandName& n : command_names)
+        if (n.command == c) return n.name;
     return "";
+}
+
+// The command that word names after group ("" for a top-level command, else "store" or "pod").
+std::optional<Command> command_named(std::string_view group, const std::string& word) {
+    std::string name = group.empty() ? word : std::string(group) + " " + word;
+    if (word.empty() || word.find(' ') != std::string::npos) return std::nullopt;
+    for (const CommandName& n : command_names)
+        if (name == n.name) return n.command;
+    return std::nullopt;
 }
 
 // -v SRC:DST[:ro|rw]: SRC is a host path the command makes absolute; DST a container path.
@@ -356,9 +332,11 @@ private:
     std::vector<std::span<const OptSpec>> command_opts() const {
         switch (cl_.command) {
             case Command::render:
-                return {render_opts, bundle_opts, pull_opts};
+                return {render_opts, config_opts, bundle_opts, pull_opts};
             case Command::run:
-                return {run_opts, bundle_opts, pull_opts};
+                return {run_opts, pod_opts, config_opts, bundle_opts, pull_opts};
+            case Command::pod_create:
+                return {config_opts, pod_opts};
             default:
                 return {own_command_opts()};
         }
@@ -386,8 +364,6 @@ private:
                 return logs_opts;
             case Command::run_pod:
                 return run_pod_opts;
-            case Command::pod_create:
-                return pod_create_opts;
             case Command::pod_list:
                 return pod_list_opts;
             case Command::gc:
@@ -776,55 +752,18 @@ private:
     Status positional(const std::string& a) {
         switch (cl_.command) {
             case Command::none:
-                if (a == "pull")
-                    cl_.command = Command::pull;
-                else if (a == "images")
-                    cl_.command = Command::images;
-                else if (a == "inspect")
-                    cl_.command = Command::inspect;
-                else if (a == "rmi")
-                    cl_.command = Command::rmi;
-                else if (a == "store")
-                    cl_.command = Command::store;
-                else if (a == "render")
-                    cl_.command = Command::render;
-                else if (a == "unrender")
-                    cl_.command = Command::unrender;
-                else if (a == "run")
-                    cl_.command = Command::run;
-                else if (a == "ps")
-                    cl_.command = Command::ps;
-                else if (a == "status")
-                    cl_.command = Command::status;
-                else if (a == "stop")
-                    cl_.command = Command::stop;
-                else if (a == "kill")
-                    cl_.command = Command::kill;
-                else if (a == "rm")
-                    cl_.command = Command::rm;
-                else if (a == "enter")
-                    cl_.command = Command::enter;
-                else if (a == "logs")
-                    cl_.command = Command::logs;
-                else if (a == "pod")
-                    cl_.command = Command::pod;
-                else if (a == "gc")
-                    cl_.command = Command::gc;
-                else if (a == "__run-pod")
-                    cl_.command = Command::run_pod;
-                else
-                    return usage(strf("unknown command '%s'", printable(a).c_str()));
+            case Command::store:
+            case Command::pod: {
+                const char* group = cl_.command == Command::store ? "store"
+                                    : cl_.command == Command::pod ? "pod"
+                                                                  : "";
+                auto named = command_named(group, a);
+                if (!named)
+                    return usage(strf("unknown command '%s%s%s'", group, *group ? " " : "",
+                                      printable(a).c_str()));
+                cl_.command = *named;
                 return {};
-            case Command::pod:
-                if (a == "validate")
-                    cl_.command = Command::pod_validate;
-                else if (a == "create")
-                    cl_.command = Command::pod_create;
-                else if (a == "list")
-                    cl_.command = Command::pod_list;
-                else
-                    return usage(strf("unknown command 'pod %s'", printable(a).c_str()));
-                return {};
+            }
             case Command::pod_create:
                 // NAME, then IMAGE, then COMMAND as for run.
                 if (cl_.pod_file.run.name.empty()) {
@@ -840,11 +779,6 @@ private:
                     return {};
                 }
                 break;
-            case Command::store:
-                if (a != "verify")
-                    return usage(strf("unknown command 'store %s'", printable(a).c_str()));
-                cl_.command = Command::store_verify;
-                return {};
             case Command::render:
             case Command::run:
                 // The first word after IMAGE starts COMMAND; its words are taken as they are.

@@ -150,7 +150,6 @@ struct PodFileArgs {
     std::string target;  // validate: a pod name, or a path (it contains a '/')
     RunArgs run;         // create: run.name is NAME, the rest as run's options
     bool json = false;   // list
-    bool force = false;  // create: replace an existing file
 };
 
 struct PsArgs {

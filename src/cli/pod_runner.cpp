@@ -85,6 +85,7 @@ int run_pod_locked(const PodDirs& dirs, const PodRecord& record,
     request.stop_timeout_sec = record.stop_timeout_sec;
     request.preserve_fds = passthrough.preserve_fds;
     request.notify_fd = passthrough.notify_fd;
+    request.forward_hangup = passthrough.forward_hangup;
     RunnerSignals runner_signals;
     Warnings warnings{
         [&name](const std::string& w) { log_warning("pod '%s': %s", name.c_str(), w.c_str()); }};

@@ -27,6 +27,7 @@ Result<RuntimeSpec> read_pod_spec(const PodDirs& dirs, const std::string& name);
 struct PodPassthrough {
     int preserve_fds = 0;
     int notify_fd = -1;
+    bool forward_hangup = false;  // RunRequest::forward_hangup
 };
 
 // Run the pod (the caller holds its lock): runtime_run with the record's stop signal and

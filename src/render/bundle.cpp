@@ -206,10 +206,12 @@ Result<RenderReport> render_bundle(Store& store, const RenderImage& image,
     if (mode == RootfsMode::overlay) {
         std::vector<std::string> chain_names;
         for (const Digest& d : chain) chain_names.push_back(d.str());
-        TRY(write_lease(store.root(), Lease{.id = "",
-                                            .bundle = dir,
-                                            .manifest = image.manifest_digest.str(),
-                                            .chain = chain_names}));
+        TRY(write_lease(store.root(),
+                        Lease{.id = "",
+                              .bundle = dir,
+                              .manifest = image.manifest_digest.str(),
+                              .chain = chain_names},
+                        options.config_sync));
         undo.lease_root = store.root();
     }
     // bundle.json comes before the mount, so that a crash after mounting can still be undone.

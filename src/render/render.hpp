@@ -65,8 +65,9 @@ struct RenderOptions {
     RenderLimits limits;
     unsigned jobs = 0;  // 0: one per online CPU
     RuntimeConfigOptions runtime;
-    // config.json's durability (bundle.json, which undoes a render after a crash, is always
-    // durable): atomic only for the bundle of a pod removed when it ends.
+    // config.json's and the lease's durability (bundle.json, which undoes a render after a
+    // crash, is always durable): atomic only for the bundle of a pod removed when it ends, which
+    // the collector finds through ROOT/pods anyway.
     Sync config_sync = Sync::durable;
 };
 

@@ -83,6 +83,10 @@ Result<int> monitor_pod(const MonitorRequest& request) {
             } else if (evs[i].data.fd == sfd.get()) {
                 struct signalfd_siginfo si;
                 while (read(sfd.get(), &si, sizeof si) == ssize_t(sizeof si)) {
+                    if (request.forward_hangup && si.ssi_signo == SIGHUP) {
+                        signal_init(request.pidfd, SIGHUP);
+                        continue;
+                    }
                     signal_init(request.pidfd, request.stop_signal);
                     if (kill_at < 0) kill_at = now_ms() + int64_t(request.stop_timeout_sec) * 1000;
                 }

@@ -25,6 +25,7 @@ struct MonitorRequest {
     int stop_timeout_sec = 10;
     int console_master = -1;  // -1: no terminal to proxy
     int notify_fd = -1;       // the pod's sd_notify socket (notify_relay.hpp), -1: none
+    bool forward_hangup = false;  // SIGHUP goes to the init as it is, not as a stop
 };
 
 // Waits for the init to exit; its status as the shell would report it (code, or 128+N).

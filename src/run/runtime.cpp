@@ -98,6 +98,7 @@ Result<int> runtime_run(const RuntimeOptions& options, const RunRequest& request
     m.stop_timeout_sec = request.stop_timeout_sec;
     m.console_master = l->console_master ? l->console_master.get() : -1;
     m.notify_fd = request.notify_fd;
+    m.forward_hangup = request.forward_hangup;
     auto status = monitor_pod(m);
     if (!status) return std::move(status).error();
     finish_pod(*l, warnings);

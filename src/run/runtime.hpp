@@ -50,6 +50,9 @@ struct RunRequest : CreateRequest {
     // relayed, and the runner sends no READY=1 of its own. -1: the runner is READY=1 once the
     // application runs (under a Type=notify unit).
     int notify_fd = -1;
+    // SIGHUP to the runner is passed to the pod (a reload, as `systemctl kill --signal=HUP` of a
+    // pod file's service means it) instead of stopping it (a terminal that went away).
+    bool forward_hangup = false;
     // process.terminal without console_socket: the runner's stdin/stdout are proxied to the pty.
 };
 

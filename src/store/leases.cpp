@@ -40,7 +40,7 @@ Result<Lease> parse_lease(const std::string& id, const std::string& text, const 
 
 }  // namespace
 
-Status write_lease(const std::string& root, const Lease& lease) {
+Status write_lease(const std::string& root, const Lease& lease, Sync sync) {
     TRY(make_dirs(leases_dir(root), 0700));
     UniqueFd dir = TRY(open_dir(AT_FDCWD, leases_dir(root), false));
     JsonPtr o(json_object());
@@ -48,7 +48,7 @@ Status write_lease(const std::string& root, const Lease& lease) {
     json_object_set_new(o.get(), "manifest", json_string(lease.manifest.c_str()));
     json_object_set_new(o.get(), "chain", json_from_string_array(lease.chain).release());
     return write_file_atomic(dir.get(), lease_id(lease.bundle) + ".json",
-                             json_dump(o.get(), true) + "\n", 0600)
+                             json_dump(o.get(), true) + "\n", 0600, sync)
         .wrap(strf("writing the lease of '%s'", lease.bundle.c_str()));
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "base/fs.hpp"
 #include "base/result.hpp"
 
 namespace ocipod {
@@ -21,8 +22,9 @@ struct Lease {
     std::vector<std::string> chain;
 };
 
-// Written durably (the collector must see it after a crash); lease.id is computed.
-Status write_lease(const std::string& root, const Lease& lease);
+// lease.id is computed. Durable unless the bundle is one the collector finds anyway (a pod's,
+// under ROOT/pods) and is removed when it ends.
+Status write_lease(const std::string& root, const Lease& lease, Sync sync = Sync::durable);
 // The lease of bundle (an absolute path); none there is fine.
 Status remove_lease(const std::string& root, const std::string& bundle);
 Status remove_lease_id(const std::string& root, const std::string& id);

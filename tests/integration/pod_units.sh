@@ -1,44 +1,54 @@
 #!/bin/bash
 # Pod files run by oci-pod@NAME.service in a real systemd (the box of tests/lib/systembox.sh):
-# the unit as `make install` puts it in place, a pod file in /etc/oci-pod/pods, and systemctl,
-# machinectl and journalctl as an admin uses them. Issue 5, "How it is shown to work".
+# oci-pod as the .deb installs it ($OCI_POD_DEB, which tests/run-tests builds; without it, `make
+# install` of the build), a pod file in /etc/oci-pod/pods, and systemctl, machinectl and
+# journalctl as an admin uses them; with the .deb, apt-get remove keeps the store and purge
+# deletes it. Issue 5, "How it is shown to work".
 . "$srcdir/tests/lib/tap.sh"
 . "$srcdir/tests/lib/systembox.sh"
 . "$srcdir/tests/lib/images.sh"
+. "$srcdir/tests/lib/registry.sh"
 
-need_root
 need_oci_pod
-need_command systemd-nspawn nsenter machinectl
 "$OCI_POD" pod --help >/dev/null 2>&1 || tap_skip_all "this oci-pod has no 'pod' command"
-
-builddir=$(dirname "$(command -v "$OCI_POD")")
-[ -f "$builddir/Makefile" ] || tap_skip_all "'$builddir' is not a build directory to install into the box"
-images_build || tap_bail "cannot build the test images"
-layout=$IMAGES_DIR/busybox
-
-box_start || tap_bail "cannot boot the systemd box: $BOX_ERROR"
-box_install "$builddir" || tap_bail "make install into the box failed: $(tail -n 5 "$BOX_DIR/install.log")"
+box_test_begin
+if [ -n "${OCI_POD_DEB:-}" ]; then
+    bin=/usr/bin/oci-pod
+    cp "$OCI_POD_DEB" "$BOX_ROOT/var/tmp/oci-pod.deb"
+    if box_run dpkg -i /var/tmp/oci-pod.deb >"$TEST_TMP/dpkg.out" 2>&1 ||
+        box_run env DEBIAN_FRONTEND=noninteractive apt-get -f install -y -q >>"$TEST_TMP/dpkg.out" 2>&1; then
+        tap_ok "dpkg -i $(basename "$OCI_POD_DEB") (then apt-get -f install) in the box"
+    else
+        tap_bail "installing the .deb into the box failed: $(tail -n 20 "$TEST_TMP/dpkg.out")"
+    fi
+    tap_is "... its postinst made /var/lib/oci-pod and /run/oci-pod (systemd-tmpfiles), 0700" \
+        "700 700" "$(box_run stat -c %a /var/lib/oci-pod /run/oci-pod | tr '\n' ' ' | sed 's/ $//')"
+    tap_is "... and enabled oci-pod-gc.timer" "enabled" "$(box_run systemctl is-enabled oci-pod-gc.timer)"
+else
+    bin=/usr/local/bin/oci-pod
+    box_install "$builddir" || tap_bail "make install into the box failed: $(tail -n 5 "$BOX_DIR/install.log")"
+fi
 box_run systemctl daemon-reload || tap_bail "systemctl daemon-reload failed in the box"
 
-pod() { box_run /usr/local/bin/oci-pod "$@"; }
+pod() { box_run "$bin" "$@"; }
+
+# The web pod's image comes from docker-registry on 127.0.0.1 (the box shares the host's
+# network), plain HTTP as registries.conf allows for a loopback registry marked insecure.
+registry_start || tap_bail "cannot start docker-registry"
+images_push busybox v1 "$REGISTRY_PORT" || tap_bail "cannot push the busybox image"
+mkdir -p "$BOX_ROOT/etc/containers/registries.conf.d"
+printf '[[registry]]\nlocation = "%s"\ninsecure = true\n' "$REGISTRY_HOST" \
+    >"$BOX_ROOT/etc/containers/registries.conf.d/oci-pod-test.conf"
+web_image=$REGISTRY_HOST/busybox:v1
 image=$(pod pull "oci:$layout:latest" 2>"$TEST_TMP/pull.err" | awk 'NR == 1 { print $1 }')
 [ -n "$image" ] || tap_bail "oci-pod pull in the box failed: $(cat "$TEST_TMP/pull.err")"
 
-# wait_for CMD...: polls CMD (up to 30 s, by tenths) until it succeeds.
-wait_for() {
-    local _
-    for _ in $(seq 1 300); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    return 1
-}
 state() { box_run systemctl show "$1" -p ActiveState --value; }
 journal_lines() { box_run journalctl -q --no-pager -o cat -u "$1" 2>/dev/null | grep -c -- "$2"; }
 journal_has() { [ "$(journal_lines "$1" "$2")" -ge 1 ]; }
 machine_absent() { ! box_run machinectl show "$1" >/dev/null 2>&1; }
 
-tap_is "the installed oci-pod@.service runs oci-pod run --pod" "/usr/local/bin/oci-pod run --pod=%i" \
+tap_is "the installed oci-pod@.service runs oci-pod run --pod" "$bin run --pod=%i" \
     "$(box_run systemctl cat oci-pod@.service 2>/dev/null | sed -n 's/^ExecStart=//p')"
 
 box_run mkdir -p /etc/oci-pod/pods
@@ -46,14 +56,14 @@ box_run mkdir -p /etc/oci-pod/pods
 cat >"$BOX_ROOT/etc/oci-pod/pods/web.pod" <<EOF
 # A test pod.
 [Pod]
-Image=$image
-Exec=sh -c 'echo "hello from \$(hostname)"; while :; do sleep 1 & wait \$!; done'
+Image=$web_image
+Exec=sh -c 'echo "hello from \$(hostname)"; trap "echo got-hup" HUP; while :; do sleep 1 & wait \$!; done'
 HostName=webhost
 Memory=64M
 StopTimeout=20
 EOF
 tap_check "oci-pod pod validate web" pod pod validate web
-tap_is "oci-pod pod list shows web, its image and an inactive service" "web $image inactive" \
+tap_is "oci-pod pod list shows web, its image and an inactive service" "web $web_image inactive" \
     "$(pod pod list | awk '$1 == "web" { print $1, $2, $3 }')"
 
 # --- start, machined, the journal ----------------------------------------------------------
@@ -63,6 +73,10 @@ else
     tap_not_ok "systemctl start oci-pod@web" "$(cat "$TEST_TMP/start.out"; box_run journalctl -q --no-pager -n 20 -u oci-pod@web)"
 fi
 tap_is "... the unit is active once start returns (Type=notify)" "active" "$(state oci-pod@web.service)"
+tap_is "... its first start pulled the image from the registry" "$web_image" \
+    "$(pod images --json | json_query "' '.join(i['name'] for i in j if i['name'] == '$web_image')")"
+tap_is "... (the registry served its manifest)" "yes" \
+    "$(grep -q 'GET /v2/busybox/manifests/v1' "$REGISTRY_LOG" && echo yes)"
 tap_is "machinectl list shows web: class container, service oci-pod" "web container oci-pod" \
     "$(box_run machinectl list --no-legend | awk '$1 == "web" { print $1, $2, $3 }')"
 tap_is "machinectl show web -p Unit: oci-pod@web.service" "oci-pod@web.service" \
@@ -79,6 +93,14 @@ tap_is "... under the pod's name as its identifier (journalctl -t web)" "1" \
     "$(box_run journalctl -q --no-pager -o cat -u oci-pod@web.service -t web | grep -c "hello from webhost")"
 tap_is "oci-pod pod list shows the service active" "web active" \
     "$(pod pod list | awk '$1 == "web" { print $1, $3 }')"
+
+box_run systemctl kill --signal=HUP oci-pod@web
+wait_for journal_has oci-pod@web.service got-hup
+tap_is "systemctl kill --signal=HUP oci-pod@web reaches the app" "yes" \
+    "$(journal_has oci-pod@web.service got-hup && echo yes)"
+sleep 1
+tap_is "... and leaves the pod running (a reload, not a stop)" "active $leader1" \
+    "$(state oci-pod@web.service) $(box_run machinectl show web -p Leader --value)"
 
 # --- restart gives a fresh pod, stop stops it --------------------------------------------
 tap_check "systemctl restart oci-pod@web" box_run timeout 60 systemctl restart oci-pod@web
@@ -187,5 +209,19 @@ tap_check "systemctl start oci-pod-gc.service" box_run timeout 120 systemctl sta
 tap_is "... frees exactly the removed image's unshared blobs" "$blobs_before" "$(store_blobs)"
 tap_is "... and says so in the journal" "yes" \
     "$(box_run journalctl -q --no-pager -o cat -u oci-pod-gc.service | grep -q '^Freed ' && echo yes)"
+
+# --- remove keeps the store, purge deletes it ------------------------------------------------
+if [ -n "${OCI_POD_DEB:-}" ]; then
+    box_run env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q oci-pod >"$TEST_TMP/remove.out" 2>&1
+    tap_is "apt-get remove oci-pod removes the program" "gone" \
+        "$(box_run test -e /usr/bin/oci-pod && echo still there || echo gone)"
+    tap_is "... and keeps the store with its images" "yes" \
+        "$(box_run test -s /var/lib/oci-pod/store/index.json && echo yes)"
+    box_run env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q oci-pod >"$TEST_TMP/purge.out" 2>&1
+    tap_is "apt-get purge oci-pod deletes /var/lib/oci-pod" "gone" \
+        "$(box_run test -e /var/lib/oci-pod && echo still there || echo gone)"
+else
+    tap_skip "apt-get remove and purge" "no .deb to install (tests/run-tests builds one and sets OCI_POD_DEB)"
+fi
 
 tap_done

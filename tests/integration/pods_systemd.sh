@@ -8,17 +8,9 @@
 . "$srcdir/tests/lib/systembox.sh"
 . "$srcdir/tests/lib/images.sh"
 
-need_root
 need_oci_pod
-need_command systemd-nspawn nsenter machinectl
 "$OCI_POD" run --help >/dev/null 2>&1 || tap_skip_all "this oci-pod has no 'run' command"
-
-builddir=$(dirname "$(command -v "$OCI_POD")")
-[ -f "$builddir/Makefile" ] || tap_skip_all "'$builddir' is not a build directory to install into the box"
-images_build || tap_bail "cannot build the test images"
-layout=$IMAGES_DIR/busybox
-
-box_start || tap_bail "cannot boot the systemd box: $BOX_ERROR"
+box_test_begin
 box_install "$builddir" || tap_bail "make install into the box failed: $(tail -n 5 "$BOX_DIR/install.log")"
 # The box is an overlay of /: the image cache under /var/tmp is visible inside.
 box_run test -f "$layout/index.json" || tap_bail "the box does not see '$layout'"
@@ -42,15 +34,6 @@ ps_entry() {
 # The exit code oci-pod status --json reports for NAME.
 exit_code() {
     pod status --json "$1" | json_query "j.get('exitCode', j.get('exit_code', ''))" 2>/dev/null
-}
-# wait_for CMD...: polls CMD (up to 30 s, by tenths) until it succeeds.
-wait_for() {
-    local _
-    for _ in $(seq 1 300); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    return 1
 }
 machine_absent() { ! box_run machinectl show "$1" >/dev/null 2>&1; }
 

@@ -97,3 +97,17 @@ box_run() {
 box_install() {
     make -s -C "$1" install DESTDIR="$BOX_ROOT" >"$BOX_DIR/install.log" 2>&1
 }
+
+# box_test_begin: the start every pod test in the box shares (after sourcing tap.sh and
+# images.sh): root and the tools, the build of $OCI_POD (sets builddir), the test images (sets
+# layout to the busybox image), a booted box; skips or bails out with the reason otherwise.
+box_test_begin() {
+    need_root
+    need_oci_pod
+    need_command systemd-nspawn nsenter machinectl
+    builddir=$(dirname "$(command -v "$OCI_POD")")
+    [ -f "$builddir/Makefile" ] || tap_skip_all "'$builddir' is not a build directory to install into the box"
+    images_build || tap_bail "cannot build the test images"
+    layout=$IMAGES_DIR/busybox
+    box_start || tap_bail "cannot boot the systemd box: $BOX_ERROR"
+}

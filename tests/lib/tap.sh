@@ -95,6 +95,16 @@ $(cat "$TEST_TMP/last.err")"
     fi
 }
 
+# wait_for CMD...: polls CMD (up to 30 s, by tenths) until it succeeds; its output is dropped.
+wait_for() {
+    local _
+    for _ in $(seq 1 300); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # json_query EXPR [FILE]: evaluate the Python expression EXPR over the JSON document `j` read
 # from FILE or stdin; strings print as they are, anything else as JSON. Fails when EXPR does.
 json_query() {
