@@ -23,8 +23,8 @@ struct MonitorRequest {
     int pidfd = -1;
     int stop_signal = SIGTERM;
     int stop_timeout_sec = 10;
-    int console_master = -1;  // -1: no terminal to proxy
-    int notify_fd = -1;       // the pod's sd_notify socket (notify_relay.hpp), -1: none
+    int console_master = -1;      // -1: no terminal to proxy
+    int notify_fd = -1;           // the pod's sd_notify socket (notify_relay.hpp), -1: none
     bool forward_hangup = false;  // SIGHUP goes to the init as it is, not as a stop
 };
 
