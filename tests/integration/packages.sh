@@ -49,7 +49,7 @@ tap_is "the installed unit runs /usr/bin/oci-pod" "ExecStart=/usr/bin/oci-pod ru
     "$(dpkg-deb --fsys-tarfile "$OCI_POD_DEB" | tar -xO ./lib/systemd/system/oci-pod@.service | grep '^ExecStart=')"
 postinst=$(dpkg-deb -I "$OCI_POD_DEB" postinst 2>/dev/null)
 tap_is "postinst runs systemd-tmpfiles --create for oci-pod.conf" "yes" \
-    "$(grep -q 'systemd-tmpfiles --create.*oci-pod.conf' <<<"$postinst" && echo yes)"
+    "$(grep -q 'systemd-tmpfiles.* --create oci-pod.conf' <<<"$postinst" && echo yes)"
 tap_is "postinst enables oci-pod-gc.timer" "yes" \
     "$(grep -q "enable.*oci-pod-gc.timer\|deb-systemd-helper.*enable.*oci-pod-gc.timer" <<<"$postinst" && echo yes)"
 depends=$(dpkg-deb -f "$OCI_POD_DEB" Depends)
