@@ -765,20 +765,14 @@ private:
                 return {};
             }
             case Command::pod_create:
-                // NAME, then IMAGE, then COMMAND as for run.
+                // NAME, then IMAGE and COMMAND as for run.
                 if (cl_.pod_file.run.name.empty()) {
                     if (!check_pod_name(a))
                         return usage(strf("invalid pod name '%s'", printable(a).c_str()));
                     cl_.pod_file.run.name = a;
                     return {};
                 }
-                if (!render_args().pull.source.empty()) {
-                    if (!render_args().command) render_args().command.emplace();
-                    render_args().command->push_back(a);
-                    rest_positional_ = true;
-                    return {};
-                }
-                break;
+                [[fallthrough]];
             case Command::render:
             case Command::run:
                 // The first word after IMAGE starts COMMAND; its words are taken as they are.
