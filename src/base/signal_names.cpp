@@ -19,7 +19,8 @@ std::optional<int> signal_number(std::string_view s) {
     for (char& c : name) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
     if (starts_with(name, "SIG")) name.erase(0, 3);
     if (name == "IOT") return SIGABRT;
-    if (name == "POLL") return SIGIO;
+    // glibc's table names signal 29 POLL; IO is the name kill(1), systemd and runc use.
+    if (name == "POLL" || name == "IO") return SIGIO;
     if (name == "CLD") return SIGCHLD;
     for (int sig = 1; sig < SIGRTMIN; ++sig) {
         const char* abbrev = sigabbrev_np(sig);

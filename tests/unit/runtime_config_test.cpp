@@ -460,6 +460,10 @@ TEST(RuntimeConfig, SignalAndCapabilityNames) {
     LONGS_EQUAL(SIGTERM, signal_number("SIGTERM").value_or(-1));
     LONGS_EQUAL(SIGKILL, signal_number("kill").value_or(-1));
     LONGS_EQUAL(9, signal_number("9").value_or(-1));
+    LONGS_EQUAL(SIGIO, signal_number("SIGIO").value_or(-1));
+    LONGS_EQUAL(SIGIO, signal_number("poll").value_or(-1));
+    LONGS_EQUAL(SIGABRT, signal_number("SIGIOT").value_or(-1));
+    LONGS_EQUAL(SIGCHLD, signal_number("CLD").value_or(-1));
     LONGS_EQUAL(SIGRTMIN + 3, signal_number("SIGRTMIN+3").value_or(-1));
     LONGS_EQUAL(SIGRTMAX - 2, signal_number("RTMAX-2").value_or(-1));
     LONGS_EQUAL(SIGABRT, signal_number("IOT").value_or(-1));
