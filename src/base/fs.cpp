@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
+#include <set>
 #include <vector>
 
 namespace ocipod {
@@ -156,6 +158,34 @@ Status remove_tree(int dirfd, const std::string& name) {
     if (unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT)
         return errno_error("removing '%s'", name.c_str());
     return {};
+}
+
+namespace {
+
+uint64_t disk_usage_of(int dirfd, const char* name, std::set<std::pair<dev_t, ino_t>>& seen) {
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return 0;
+    uint64_t total = 0;
+    if (seen.insert({st.st_dev, st.st_ino}).second) total = uint64_t(st.st_blocks) * 512;
+    if (!S_ISDIR(st.st_mode)) return total;
+    UniqueFd fd(openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) return total;
+    DIR* d = fdopendir(fd.get());
+    if (!d) return total;
+    fd.release();
+    while (struct dirent* e = readdir(d)) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        total += disk_usage_of(::dirfd(d), e->d_name, seen);
+    }
+    closedir(d);
+    return total;
+}
+
+}  // namespace
+
+uint64_t disk_usage(int dirfd, const std::string& name) {
+    std::set<std::pair<dev_t, ino_t>> seen;
+    return disk_usage_of(dirfd, name.c_str(), seen);
 }
 
 }  // namespace ocipod

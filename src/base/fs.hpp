@@ -51,6 +51,10 @@ Status remove_tree(int dirfd, const std::string& name);
 // kinds skipped), sorted byte-wise. what names the directory in errors.
 Result<std::vector<std::string>> list_regular_files(int dirfd, const std::string& what);
 
+// Bytes dirfd/name takes on disk (st_blocks), the whole tree for a directory, each inode counted
+// once; entries that vanish or cannot be read count nothing. Symlinks are not followed.
+uint64_t disk_usage(int dirfd, const std::string& name);
+
 // A name for temporary files that is unique in this process and among processes: ".tmp-PID-N".
 std::string temp_name(std::string_view prefix);
 

@@ -37,25 +37,6 @@ int64_t mtime_of(const std::string& path) {
     return stat(path.c_str(), &st) == 0 ? int64_t(st.st_mtime) : 0;
 }
 
-uint64_t tree_size(const std::string& path) {
-    // Cheap: the pod's record files and upper dir; the layers it shares are counted as layers.
-    uint64_t total = 0;
-    struct stat st;
-    if (lstat(path.c_str(), &st) != 0) return 0;
-    total += uint64_t(st.st_blocks) * 512;
-    if (!S_ISDIR(st.st_mode)) return total;
-    UniqueFd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd) return total;
-    auto names = list_regular_files(fd.get(), path);
-    if (names)
-        for (const std::string& n : *names) {
-            struct stat f;
-            if (fstatat(fd.get(), n.c_str(), &f, AT_SYMLINK_NOFOLLOW) == 0)
-                total += uint64_t(f.st_blocks) * 512;
-        }
-    return total;
-}
-
 void mark_manifest(Store& store, const std::string& digest, const std::string& media_type,
                    Marks& marks, int depth) {
     if (depth > max_index_depth || !marks.blobs.insert(digest).second) return;
@@ -165,7 +146,7 @@ std::set<std::string> sweep_pods(const PodDirs& dirs, const GcOptions& options, 
         // The pod's lock: a pod that runs (or starts now) is not touched.
         auto lock = lock_pod(dirs, name);
         if (!lock) continue;
-        GcItem item{"pod", name, tree_size(dirs.pod_dir(name))};
+        GcItem item{"pod", name, disk_usage(AT_FDCWD, dirs.pod_dir(name))};
         if (!options.dry_run) {
             if (Status s = remove_pod(dirs, name); !s) {
                 report.warnings.push_back(s.error().message);

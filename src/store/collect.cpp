@@ -4,8 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <set>
-
 #include "base/fs.hpp"
 #include "store/layout.hpp"
 
@@ -16,27 +14,6 @@ namespace {
 // A complete layer being removed: renamed to this prefix first, so a crash leaves a name the
 // next collection removes whatever its age, never a partial layers/ALG-HEX.
 constexpr std::string_view removing_prefix = ".removing-";
-
-// Bytes a tree takes on disk (st_blocks), each inode counted once; entries that vanish or
-// cannot be read count nothing.
-uint64_t tree_bytes(int dirfd, const char* name, std::set<std::pair<dev_t, ino_t>>& seen) {
-    struct stat st;
-    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return 0;
-    uint64_t total = 0;
-    if (seen.insert({st.st_dev, st.st_ino}).second) total = uint64_t(st.st_blocks) * 512;
-    if (!S_ISDIR(st.st_mode)) return total;
-    UniqueFd fd(openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd) return total;
-    auto names = list_dir_names(fd.get(), name);
-    if (!names) return total;
-    for (const std::string& n : *names) total += tree_bytes(fd.get(), n.c_str(), seen);
-    return total;
-}
-
-uint64_t tree_bytes(int dirfd, const std::string& name) {
-    std::set<std::pair<dev_t, ino_t>> seen;
-    return tree_bytes(dirfd, name.c_str(), seen);
-}
 
 int64_t mtime_of(int dirfd, const std::string& name) {
     struct stat st;
@@ -69,7 +46,7 @@ Result<std::vector<StoreObject>> Store::list_objects() const {
     for (const std::string& n : TRY(list_dir_names(s_->layers_fd.get(), "layers directory"))) {
         StoreObject o;
         o.mtime = mtime_of(s_->layers_fd.get(), n);
-        o.bytes = tree_bytes(s_->layers_fd.get(), n);
+        o.bytes = disk_usage(s_->layers_fd.get(), n);
         if (auto chain = parse_layer_dir_name(n)) {
             o.kind = StoreObject::Kind::layer;
             o.name = chain->str();
@@ -82,7 +59,7 @@ Result<std::vector<StoreObject>> Store::list_objects() const {
     for (const std::string& n : TRY(list_dir_names(s_->ingest_fd.get(), "ingest directory"))) {
         out.push_back(StoreObject{.kind = StoreObject::Kind::ingest,
                                   .name = n,
-                                  .bytes = tree_bytes(s_->ingest_fd.get(), n),
+                                  .bytes = disk_usage(s_->ingest_fd.get(), n),
                                   .mtime = mtime_of(s_->ingest_fd.get(), n)});
     }
     return out;
